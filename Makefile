@@ -1,0 +1,57 @@
+# Everyday commands. `make run` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+export RASA_PORT ?= 5005
+export ACTIONS_PORT ?= 5055
+export DESK_HOST ?= 127.0.0.1
+export DESK_PORT ?= 8000
+export DIALOGA_DATABASE_URL ?= sqlite:///$(CURDIR)/var/dialoga.db
+# Rasa and TensorFlow: quiet logs, no telemetry.
+export RASA_TELEMETRY_ENABLED ?= false
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+PROCESSES := assistant actions desk $(if $(TELEGRAM_BOT_TOKEN),telegram)
+
+.PHONY: setup db model run test validate test-stories pytest eval bench lock clean
+
+setup: $(VENV)/.synced
+
+$(VENV)/.synced: requirements.lock pyproject.toml scripts/bootstrap.sh
+	scripts/bootstrap.sh
+	touch $@
+
+db: setup
+	$(BIN)/dialoga db upgrade
+	$(BIN)/dialoga kb seed
+
+model: setup
+	$(BIN)/python scripts/train_if_changed.py
+
+run: db model
+	$(BIN)/honcho start -f Procfile $(PROCESSES)
+
+test: db model validate test-stories pytest
+
+validate: setup
+	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data/nlu data/rules data/stories
+
+test-stories: model
+	$(BIN)/rasa test core --model models/dialoga.tar.gz --stories tests/test_stories.yml \
+		--out results/stories --fail-on-prediction-errors
+
+pytest: model
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+eval: db model
+	$(BIN)/python -m eval.run
+
+bench: db model
+	$(BIN)/python -m bench.run
+
+lock: setup
+	scripts/lock.sh
+
+clean:
+	rm -rf results models var test-artifacts

@@ -1,0 +1,1 @@
+"""Rasa SDK actions. Each module is one concern; all data access goes through desk.services."""

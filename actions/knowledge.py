@@ -1,0 +1,92 @@
+"""Answer a topic from its knowledge-base entry, read from the database at answer time."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.conversation import channel_of, language_of, latest_intent, latest_text, topic_asked
+from actions.escalation import offer_human, record_turn
+from actions.runtime import in_session
+from actions.texts import say
+from desk.db import DatabaseUnavailable
+from desk.services import analytics, knowledge
+from desk.services.knowledge import KnowledgeAnswer, UnknownTopic
+
+log = logging.getLogger(__name__)
+
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July",
+              "August", "September", "October", "November", "December")
+
+
+def format_date(value, language: str) -> str:
+    if language == "en":
+        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+    return value.strftime("%d/%m/%Y")
+
+
+def compose_answer(answer: KnowledgeAnswer) -> str:
+    language = answer.language
+    source = answer.source + (f" — {answer.source_url}" if answer.source_url else "")
+    parts = [answer.title, answer.text, say("source_line", language, source=source)
+             + "\n" + say("verified_line", language, date=format_date(answer.verified_on, language))]
+    if answer.unconfirmed:
+        parts.append(say("unconfirmed_note", language))
+    parts.append(say("was_it_useful", language))
+    return "\n\n".join(parts)
+
+
+def answer_buttons(language: str) -> List[Dict[str, str]]:
+    return [
+        {"title": say("button_helpful", language), "payload": "/feedback_helpful"},
+        {"title": say("button_not_helpful", language), "payload": "/feedback_not_helpful"},
+        {"title": say("button_human", language), "payload": "/request_human"},
+    ]
+
+
+class ActionAnswerTopic(Action):
+    def name(self) -> Text:
+        return "action_answer_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        topic = topic_asked(tracker)
+        if tracker.get_slot("foreign_language") or topic is None:
+            offer_human(dispatcher, language, "foreign_language" if tracker.get_slot("foreign_language") else "cannot_answer")
+            await record_turn(tracker, "unanswered")
+            return []
+        try:
+            answer = await in_session(lambda session: self._read_and_record(session, tracker, topic, language))
+        except (DatabaseUnavailable, UnknownTopic) as exc:
+            log.error("knowledge base unavailable for %s: %s", topic, exc)
+            offer_human(dispatcher, language, "knowledge_unavailable")
+            return []
+        dispatcher.utter_message(
+            text=compose_answer(answer),
+            buttons=answer_buttons(language),
+            json_message={
+                "topic": answer.topic,
+                "source": answer.source,
+                "source_url": answer.source_url,
+                "verified_on": answer.verified_on.isoformat(),
+                "title": answer.title,
+                "unconfirmed": answer.unconfirmed,
+                "language": language,
+            },
+        )
+        return [SlotSet("last_topic", topic)]
+
+    @staticmethod
+    def _read_and_record(session, tracker: Tracker, topic: str, language: str) -> KnowledgeAnswer:
+        answer = knowledge.answer_for(session, topic, language)
+        intent = latest_intent(tracker)
+        analytics.record_turn(
+            session, tracker.sender_id, "answered", latest_text(tracker), language,
+            channel=channel_of(tracker), topic=topic, intent=intent.get("name"), confidence=intent.get("confidence"),
+        )
+        return answer

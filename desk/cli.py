@@ -1,0 +1,55 @@
+"""`dialoga` command line: database migrations and knowledge-base seeding."""
+from __future__ import annotations
+
+import logging
+
+import click
+
+from desk import migrate
+from desk.config import Settings
+from desk.db import Database
+from desk.services.seeding import seed_knowledge
+
+
+@click.group()
+def main() -> None:
+    """Dialoga desk administration."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    migrate.upgrade(Settings.from_env().database_url, revision)
+
+
+@db.command("downgrade")
+@click.option("--revision", default="base", show_default=True)
+def db_downgrade(revision: str) -> None:
+    migrate.downgrade(Settings.from_env().database_url, revision)
+
+
+@main.group()
+def kb() -> None:
+    """Knowledge base."""
+
+
+@kb.command("seed")
+def kb_seed() -> None:
+    """Load data/knowledge/*.yml; entries edited in the desk are kept."""
+    settings = Settings.from_env()
+    database = Database.from_settings(settings)
+    try:
+        with database.session() as session:
+            report = seed_knowledge(session, settings.knowledge_dir)
+    finally:
+        database.dispose()
+    click.echo(
+        f"knowledge base: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.kept_edited)} kept as edited in the desk"
+    )

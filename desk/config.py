@@ -1,0 +1,45 @@
+"""Explicit configuration, read from the environment with safe local defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'dialoga.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=_default_database_url)
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_port: int = 5055
+    desk_host: str = "127.0.0.1"
+    desk_port: int = 8000
+    secret_key: str = "dev-only-change-me"
+    knowledge_dir: Path = PROJECT_ROOT / "data" / "knowledge"
+    telegram_bot_token: Optional[str] = None
+    # Seconds a connection attempt may take before the database counts as unreachable.
+    database_connect_timeout: int = 3
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        defaults = cls()
+        rasa_port = environ.get("RASA_PORT", "5005")
+        return cls(
+            database_url=environ.get("DIALOGA_DATABASE_URL", defaults.database_url),
+            rasa_url=environ.get("DIALOGA_RASA_URL", f"http://127.0.0.1:{rasa_port}"),
+            actions_port=int(environ.get("ACTIONS_PORT", defaults.actions_port)),
+            desk_host=environ.get("DESK_HOST", defaults.desk_host),
+            desk_port=int(environ.get("DESK_PORT", defaults.desk_port)),
+            secret_key=environ.get("DIALOGA_SECRET_KEY", defaults.secret_key),
+            knowledge_dir=Path(environ.get("DIALOGA_KNOWLEDGE_DIR", defaults.knowledge_dir)),
+            telegram_bot_token=environ.get("TELEGRAM_BOT_TOKEN") or None,
+            database_connect_timeout=int(
+                environ.get("DIALOGA_DB_CONNECT_TIMEOUT", defaults.database_connect_timeout)
+            ),
+        )

@@ -1,0 +1,47 @@
+"""Real test databases: a fresh SQLite file, or a fresh database on the
+machine's PostgreSQL (127.0.0.1:5432, trust auth), dropped afterwards."""
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import create_engine, text
+
+POSTGRES_ADMIN_URL = os.environ.get("DIALOGA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _admin_engine():
+    return create_engine(POSTGRES_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def throwaway_postgres_database(prefix: str = "dialoga_test") -> Iterator[str]:
+    """Create a database for one test run and drop it afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above, never user input
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def truncate_all(database) -> None:
+    from desk.models import Base
+
+    with database.engine.begin() as connection:
+        if database.engine.dialect.name == "postgresql":
+            tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
