@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import channel_of, language_of, latest_intent, latest_text, topic_asked
-from actions.escalation import offer_human, record_turn
+from actions.replies import offer_human, record_turn
 from actions.runtime import in_session
 from actions.texts import say
 from desk.db import DatabaseUnavailable

@@ -53,3 +53,30 @@ def kb_seed() -> None:
         f"knowledge base: {len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.kept_edited)} kept as edited in the desk"
     )
+
+
+@main.command()
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+def worker(interval: float, once: bool) -> None:
+    """Background work: register intakes saved while the database was down."""
+    import time
+
+    from desk.services.business_hours import BusinessCalendar
+    from desk.services.intake_spool import IntakeSpool
+
+    settings = Settings.from_env()
+    database = Database.from_settings(settings)
+    spool = IntakeSpool(settings.spool_dir)
+    calendar = BusinessCalendar.from_env()
+    log = logging.getLogger("dialoga.worker")
+    try:
+        while True:
+            registered = spool.drain(database, calendar)
+            if registered:
+                log.info("registered %d intakes saved while the database was unavailable", registered)
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        database.dispose()

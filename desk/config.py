@@ -25,11 +25,17 @@ class Settings:
     telegram_bot_token: Optional[str] = None
     # Seconds a connection attempt may take before the database counts as unreachable.
     database_connect_timeout: int = 3
+    # Where the desk is reached by users' browsers (links in chat messages).
+    public_url: str = "http://127.0.0.1:8000"
+    privacy_url: str = ""
+    # Intakes completed while the database was unreachable wait here to be registered.
+    spool_dir: Path = PROJECT_ROOT / "var" / "spool"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
         defaults = cls()
         rasa_port = environ.get("RASA_PORT", "5005")
+        public_url = environ.get("DIALOGA_PUBLIC_URL", f"http://127.0.0.1:{environ.get('DESK_PORT', defaults.desk_port)}")
         return cls(
             database_url=environ.get("DIALOGA_DATABASE_URL", defaults.database_url),
             rasa_url=environ.get("DIALOGA_RASA_URL", f"http://127.0.0.1:{rasa_port}"),
@@ -42,4 +48,7 @@ class Settings:
             database_connect_timeout=int(
                 environ.get("DIALOGA_DB_CONNECT_TIMEOUT", defaults.database_connect_timeout)
             ),
+            public_url=public_url.rstrip("/"),
+            privacy_url=environ.get("DIALOGA_PRIVACY_URL", f"{public_url.rstrip('/')}/privacy"),
+            spool_dir=Path(environ.get("DIALOGA_SPOOL_DIR", defaults.spool_dir)),
         )

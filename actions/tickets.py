@@ -1,0 +1,178 @@
+"""Submitting the ticket form, looking a ticket up by its reference, follow-ups."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import lru_cache
+from typing import Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.conversation import channel_of, language_of, latest_metadata, latest_text
+from actions.intake import ALL_SLOTS, conversation_transcript, last_unanswered_message, suggested_topics
+from actions.replies import offer_human
+from actions.runtime import database, in_session
+from actions.texts import STATUS_LABELS, say
+from desk.config import Settings
+from desk.db import DatabaseUnavailable
+from desk.models.base import utcnow
+from desk.services import knowledge, tickets
+from desk.services.business_hours import BusinessCalendar
+from desk.services.intake_spool import IntakeSpool
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def calendar() -> BusinessCalendar:
+    return BusinessCalendar.from_env()
+
+
+@lru_cache(maxsize=1)
+def spool() -> IntakeSpool:
+    return IntakeSpool(Settings.from_env().spool_dir)
+
+
+def reply_address(tracker: Tracker) -> str:
+    """Where the channel delivers the operator's reply: the gateway says so in
+    the metadata; otherwise the conversation id itself."""
+    return str(latest_metadata(tracker).get("reply_address") or tracker.sender_id)
+
+
+def build_intake(tracker: Tracker, ref: str) -> "tickets.TicketIntake":
+    language = language_of(tracker)
+    unanswered = last_unanswered_message(tracker)
+    return tickets.TicketIntake(
+        intake_key=tracker.get_slot("intake_key") or f"{tracker.sender_id}:{ref}",
+        ref=ref,
+        channel=channel_of(tracker),
+        reply_address=reply_address(tracker),
+        conversation_id=tracker.sender_id,
+        language=language,
+        role=tracker.get_slot("intake_role") or "other",
+        name=tracker.get_slot("intake_name") or "",
+        contact=tracker.get_slot("intake_contact") or "",
+        contact_kind=tracker.get_slot("intake_contact_kind") or "channel",
+        company_name=tracker.get_slot("intake_company_name") or "",
+        company_size=tracker.get_slot("intake_company_size"),
+        company_artisan=tracker.get_slot("intake_company_artisan"),
+        question=tracker.get_slot("intake_question") or "",
+        consent_at=utcnow(),
+        transcript=conversation_transcript(tracker),
+        suggested_topics=suggested_topics(unanswered),
+    )
+
+
+def format_due(value, language: str) -> str:
+    local = calendar().to_local(value)
+    return local.strftime("%d/%m/%Y %H:%M") if language == "it" else local.strftime("%d %b %Y, %H:%M")
+
+
+class ActionSubmitIntake(Action):
+    def name(self) -> Text:
+        return "action_submit_intake"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        language = language_of(tracker)
+        reset = [SlotSet(slot, None) for slot in ALL_SLOTS]
+        if tracker.get_slot("intake_consent") is not True:
+            dispatcher.utter_message(text=say("consent_refused", language, contacts=await desk_contacts(language)),
+                                     json_message={"intake": "consent_refused"})
+            return reset
+        intake = build_intake(tracker, tickets.new_reference())
+        try:
+            # Register intakes saved during an outage first, so a resubmitted one keeps its reference.
+            if spool().pending():
+                await asyncio.to_thread(spool().drain, database(), calendar())
+            ticket = await in_session(lambda session: tickets.open_ticket(session, intake, calendar()))
+        except DatabaseUnavailable:
+            log.error("database unavailable: intake %s spooled", intake.intake_key)
+            spool().save(intake)
+            dispatcher.utter_message(text=say("ticket_saved_offline", language, ref=intake.ref),
+                                     json_message={"ticket": {"ref": intake.ref, "status": "open", "registered": False}})
+            return reset + [SlotSet("last_ticket_ref", intake.ref)]
+        how = {"channel": "how_here", "email": "how_email", "phone": "how_phone"}[ticket.contact_kind]
+        dispatcher.utter_message(
+            text=say("ticket_opened", language, ref=ticket.ref, how=say(how, language),
+                     due=format_due(ticket.sla_due_at, language), hours=calendar().describe(language)),
+            json_message={"ticket": {"ref": ticket.ref, "status": ticket.status}},
+        )
+        return reset + [SlotSet("last_ticket_ref", ticket.ref)]
+
+
+async def desk_contacts(language: str) -> str:
+    try:
+        answer = await in_session(lambda session: knowledge.answer_for(session, "sportello_contatti", language))
+        return answer.text
+    except (DatabaseUnavailable, knowledge.UnknownTopic):
+        return say("contacts_unavailable", language)
+
+
+def reference_in(tracker: Tracker) -> Optional[str]:
+    for entity in tracker.latest_message.get("entities", []):
+        if entity.get("entity") == "ticket_ref":
+            found = tickets.normalise_reference(str(entity.get("value")))
+            if found:
+                return found
+    return tickets.find_reference_in(latest_text(tracker))
+
+
+async def tell_status(dispatcher: CollectingDispatcher, tracker: Tracker, ref: Optional[str]) -> None:
+    language = language_of(tracker)
+    shown = ref or latest_text(tracker).strip()[:20]
+    try:
+        view = await in_session(lambda session: tickets.public_status(session, ref)) if ref else None
+    except DatabaseUnavailable:
+        dispatcher.utter_message(text=say("status_unavailable", language), json_message={"ticket": {"ref": shown, "status": "unavailable"}})
+        return
+    if view is None:
+        dispatcher.utter_message(text=say("status_not_found", language, ref=shown), json_message={"ticket": {"ref": shown, "status": "not_found"}})
+        return
+    status = tickets.TicketStatus(view.status).value
+    lines = [say("status", language, ref=view.ref, status=STATUS_LABELS[status][language])]
+    if view.last_reply:
+        lines.append(say("status_update", language, date=format_due(view.last_reply_at, language), text=view.last_reply))
+    dispatcher.utter_message(text="\n".join(lines), json_message={"ticket": {"ref": view.ref, "status": status}})
+
+
+class ActionTicketStatus(Action):
+    def name(self) -> Text:
+        return "action_ticket_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        await tell_status(dispatcher, tracker, reference_in(tracker) or tracker.get_slot("last_ticket_ref"))
+        return []
+
+
+async def attach_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, waiting_only: bool) -> bool:
+    """Attach the latest message to the user's open ticket; True when it did."""
+    text = latest_text(tracker)
+
+    def attach(session) -> Optional[str]:
+        ticket = tickets.open_ticket_for_conversation(session, tracker.sender_id)
+        if ticket is None or (waiting_only and ticket.status != tickets.TicketStatus.WAITING_ON_USER.value):
+            return None
+        tickets.add_follow_up(session, ticket, text)
+        return ticket.ref
+
+    try:
+        ref = await in_session(attach)
+    except DatabaseUnavailable:
+        return False
+    if ref:
+        dispatcher.utter_message(text=say("follow_up_added", language_of(tracker), ref=ref),
+                                 json_message={"ticket": {"ref": ref, "status": "open", "follow_up": True}})
+    return ref is not None
+
+
+class ActionTicketFollowUp(Action):
+    def name(self) -> Text:
+        return "action_ticket_follow_up"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if not await attach_follow_up(dispatcher, tracker, waiting_only=False):
+            offer_human(dispatcher, language_of(tracker))
+        return []

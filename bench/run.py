@@ -1,0 +1,19 @@
+"""`make bench`: run the benchmarks and write BENCHMARKS.md."""
+import argparse
+import sys
+
+from bench import assistant
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["assistant"], nargs="*")
+    args = parser.parse_args()
+    selected = set(args.only or ["assistant"])
+    if "assistant" in selected:
+        print(assistant.run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Held-out evaluation of the assistant through the REST contract (`make eval`)."""
