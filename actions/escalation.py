@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import language_of, latest_intent
 from actions.replies import offer_human, record_turn
-from actions.tickets import attach_follow_up, reference_in, tell_status
+from actions.tickets import reference_in, tell_status
 
 
 class ActionOfferHuman(Action):
@@ -24,8 +24,6 @@ class ActionOfferHuman(Action):
         ref = reference_in(tracker)
         if ref:  # a bare reference the NLU did not recognise as a status request
             await tell_status(dispatcher, tracker, ref)
-            return []
-        if await attach_follow_up(dispatcher, tracker, waiting_only=True):
             return []
         if latest_intent(tracker).get("name") == "feedback_not_helpful":
             offer_human(dispatcher, language, "not_helpful")

@@ -147,8 +147,8 @@ class ActionTicketStatus(Action):
         return []
 
 
-async def attach_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, waiting_only: bool) -> bool:
-    """Attach the latest message to the user's open ticket; True when it did."""
+async def attach_follow_up(tracker: Tracker, waiting_only: bool) -> Optional[str]:
+    """Attach the latest message to the user's open ticket; returns its reference."""
     text = latest_text(tracker)
 
     def attach(session) -> Optional[str]:
@@ -159,20 +159,26 @@ async def attach_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, w
         return ticket.ref
 
     try:
-        ref = await in_session(attach)
+        return await in_session(attach)
     except DatabaseUnavailable:
-        return False
-    if ref:
-        dispatcher.utter_message(text=say("follow_up_added", language_of(tracker), ref=ref),
-                                 json_message={"ticket": {"ref": ref, "status": "open", "follow_up": True}})
-    return ref is not None
+        return None
 
 
 class ActionTicketFollowUp(Action):
+    """A message for the person handling the ticket: attached to it. The user is
+    told once per ticket; after that the assistant stays quiet."""
+
     def name(self) -> Text:
         return "action_ticket_follow_up"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if not await attach_follow_up(dispatcher, tracker, waiting_only=False):
+        ref = await attach_follow_up(tracker, waiting_only=False)
+        if ref is None:
             offer_human(dispatcher, language_of(tracker))
-        return []
+            return []
+        payload = {"ticket": {"ref": ref, "status": "open", "follow_up": True}}
+        if tracker.get_slot("handoff_notified") == ref:
+            dispatcher.utter_message(json_message=payload)
+            return []
+        dispatcher.utter_message(text=say("follow_up_added", language_of(tracker), ref=ref), json_message=payload)
+        return [SlotSet("handoff_notified", ref)]

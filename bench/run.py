@@ -2,16 +2,18 @@
 import argparse
 import sys
 
-from bench import assistant
+from bench import assistant, escalations
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["assistant"], nargs="*")
+    parser.add_argument("--only", choices=["assistant", "escalations"], nargs="*")
     args = parser.parse_args()
-    selected = set(args.only or ["assistant"])
+    selected = set(args.only or ["assistant", "escalations"])
     if "assistant" in selected:
         print(assistant.run())
+    if "escalations" in selected:
+        print(escalations.run())
     return 0
 
 

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from desk import migrate
 from desk.config import PROJECT_ROOT
 from desk.db import Database
 from desk.services.seeding import seed_knowledge
 from tests.support.databases import throwaway_postgres_database, truncate_all
+from tests.support.stack import running_assistant
+from tests.support.tcp_proxy import TcpProxy
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
 
@@ -38,3 +41,28 @@ def seeded_database(database):
     with database.session() as session:
         seed_knowledge(session, KNOWLEDGE_DIR)
     return database
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    with throwaway_postgres_database("dialoga_e2e") as direct_url:
+        migrate.upgrade(direct_url)
+        database = Database(direct_url)
+        with database.session() as session:
+            seed_knowledge(session, KNOWLEDGE_DIR)
+        parsed = make_url(direct_url)
+        proxy = TcpProxy((parsed.host, parsed.port or 5432))
+        proxied_url = str(parsed.set(port=proxy.port))
+        try:
+            spool = tmp_path_factory.mktemp("spool")
+            with running_assistant(proxied_url, name="e2e", extra_env={"DIALOGA_SPOOL_DIR": str(spool)}) as assistant:
+                yield assistant, database, proxy
+        finally:
+            proxy.close()
+            database.dispose()
+
+
+@pytest.fixture
+def assistant(stack):
+    return stack[0]
+

@@ -14,7 +14,7 @@ from actions.escalation import ActionOfferHuman
 from actions.intake import AskRole
 from actions.feedback import ActionRecordFeedback
 from actions.knowledge import ActionAnswerTopic
-from actions.language import ActionDetectLanguage
+from actions.turn import ActionReadTurn
 from desk.models import AnswerFeedback, AssistantTurn
 from desk.services import knowledge
 
@@ -117,7 +117,7 @@ def test_feedback_is_stored_per_topic(action_database):
 
 
 def test_language_detection_sets_the_slots(action_database):
-    _, events = run(ActionDetectLanguage(), tracker("How many days of parental leave can I take?", slots={"language": "it"}))
-    assert {e["name"]: e["value"] for e in events} == {"language": "en", "foreign_language": None}
-    _, events = run(ActionDetectLanguage(), tracker("ELBA", slots={}, metadata={"language": "en"}))
+    _, events = run(ActionReadTurn(), tracker("How many days of parental leave can I take?", slots={"language": "it"}))
+    assert {e["name"]: e["value"] for e in events} == {"language": "en", "foreign_language": None, "handoff": None}
+    _, events = run(ActionReadTurn(), tracker("ELBA", slots={}, metadata={"language": "en"}))
     assert {e["name"]: e["value"] for e in events}["language"] == "en"

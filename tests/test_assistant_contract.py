@@ -2,61 +2,17 @@
 server, on a real PostgreSQL database, checked against ../shared/contract.md."""
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
 
 import pytest
-import yaml
-from sqlalchemy.engine import make_url
 
-from desk import migrate
-from desk.config import PROJECT_ROOT
-from desk.db import Database
 from desk.services import knowledge
-from desk.services.seeding import seed_knowledge
 from desk.topics import topic_ids
-from tests.conftest import KNOWLEDGE_DIR
-from tests.support.databases import throwaway_postgres_database
-from tests.support.stack import custom_of, running_assistant, text_of
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.conversation import new_sender, training_example
+from tests.support.stack import custom_of, text_of
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with throwaway_postgres_database("dialoga_e2e") as direct_url:
-        migrate.upgrade(direct_url)
-        database = Database(direct_url)
-        with database.session() as session:
-            seed_knowledge(session, KNOWLEDGE_DIR)
-        parsed = make_url(direct_url)
-        proxy = TcpProxy((parsed.host, parsed.port or 5432))
-        proxied_url = str(parsed.set(port=proxy.port))
-        try:
-            with running_assistant(proxied_url, name="e2e") as assistant:
-                yield assistant, database, proxy
-        finally:
-            proxy.close()
-            database.dispose()
-
-
-@pytest.fixture
-def assistant(stack):
-    return stack[0]
-
-
-def new_sender() -> str:
-    return f"test-{uuid.uuid4().hex[:12]}"
-
-
-def training_example(topic: str, language: str) -> str:
-    for path in sorted((PROJECT_ROOT / "data" / "nlu" / language).glob("*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if block.get("intent") == topic:
-                return block["examples"].splitlines()[0].lstrip("- ").strip()
-    raise LookupError(topic)
 
 
 def assert_answers(replies, topic):

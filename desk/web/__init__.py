@@ -15,9 +15,10 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
     app.config.update(SECRET_KEY=settings.secret_key, DIALOGA_SETTINGS=settings)
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
 
-    from desk.web import health
+    from desk.web import health, public
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(public.blueprint)
     return app
 
 

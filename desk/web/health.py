@@ -1,4 +1,4 @@
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import func, select
 
 from desk.db import DatabaseUnavailable
@@ -8,7 +8,7 @@ from desk.web import database_of
 blueprint = Blueprint("health", __name__)
 
 
-def _database_state() -> dict:
+def database_state() -> dict:
     try:
         with database_of(current_app).session() as session:
             entries = session.scalar(select(func.count()).select_from(KnowledgeEntry))
@@ -19,11 +19,6 @@ def _database_state() -> dict:
 
 @blueprint.get("/healthz")
 def healthz():
-    database = _database_state()
+    database = database_state()
     status = "ok" if database["state"] == "ok" else "degraded"
     return jsonify(status=status, database=database), 200 if status == "ok" else 503
-
-
-@blueprint.get("/")
-def home():
-    return render_template("health/home.html", database=_database_state())
