@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -186,7 +187,7 @@ class ValidateIntakeForm(FormValidationAction):
         return {"intake_consent": answer}
 
 
-class AskIntakeField(Action):
+class AskIntakeField(Action, ABC):
     """Base of the action_ask_<slot> actions: one question with its contract payload."""
 
     slot = ""
@@ -201,15 +202,17 @@ class AskIntakeField(Action):
         dispatcher.utter_message(text=text, buttons=buttons, json_message={"escalation": "intake", "asks": self.field})
         return []
 
+    @abstractmethod
     def question(self, tracker: Tracker, language: str):
-        raise NotImplementedError
+        """The question's text and buttons."""
 
 
 class AskRole(AskIntakeField):
     slot, field = "intake_role", "role"
 
     def question(self, tracker, language):
-        buttons = [{"title": say(f"role_{role}", language), "payload": role} for role in ROLES]
+        # Pressing a button is the same as typing its title.
+        buttons = [{"title": say(f"role_{role}", language), "payload": say(f"role_{role}", language)} for role in ROLES]
         return say("ask_role", language), buttons
 
 

@@ -41,8 +41,13 @@ class ActionReadTurn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        current = tracker.get_slot("language")
+        if tracker.active_loop.get("name") and current:
+            # Form answers (names, e-mails, button titles) say nothing about the language.
+            return [SlotSet("language", current), SlotSet("foreign_language", None),
+                    SlotSet("handoff", tracker.get_slot("handoff"))]
         hint = latest_metadata(tracker).get("language")
-        guess = guess_language(latest_text(tracker), current=tracker.get_slot("language"), hint=hint)
+        guess = guess_language(latest_text(tracker), current=current, hint=hint)
         return [
             SlotSet("language", guess.language),
             SlotSet("foreign_language", guess.foreign),

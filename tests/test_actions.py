@@ -105,7 +105,8 @@ def test_another_language_is_answered_in_both_of_ours(action_database):
 def test_the_first_intake_question_carries_the_contract_payload(action_database):
     messages, _ = run(AskRole(), tracker("operatore", "request_human", slots={"language": "it"}))
     assert messages[0]["custom"] == {"escalation": "intake", "asks": "role"}
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["worker", "owner", "consultant", "other"]
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        "Lavoratore/lavoratrice", "Titolare d'impresa", "Consulente", "Altro"]
 
 
 def test_feedback_is_stored_per_topic(action_database):

@@ -28,7 +28,7 @@ def test_an_owner_fills_every_field_and_gets_a_reference_to_look_up(stack):
     sender = new_sender()
     replies = assistant.say(sender, "vorrei parlare con un operatore")
     assert custom_of(replies) == {"escalation": "intake", "asks": "role"}
-    assert asks(assistant.say(sender, "owner")) == "name"
+    assert asks(assistant.say(sender, "Titolare d'impresa")) == "name"
     assert asks(assistant.say(sender, "Giulia Bianchi")) == "contact"
     assert asks(assistant.say(sender, "giulia.bianchi@example.org")) == "company"
     assert asks(assistant.say(sender, "Panificio Bianchi snc")) == "company"
@@ -73,7 +73,7 @@ def test_a_bad_email_is_asked_again(stack):
     assistant, _, _ = stack
     sender = new_sender()
     assistant.say(sender, "operatore")
-    assistant.say(sender, "worker")
+    assistant.say(sender, "lavoratore")
     assistant.say(sender, "Sara Gialli")
     replies = assistant.say(sender, "sara.gialli@@example")
     assert asks(replies) == "contact" and "non sembra valido" in text_of(replies)
@@ -97,7 +97,7 @@ def test_refused_consent_stores_nothing_and_points_elsewhere(stack):
     assistant, database, _ = stack
     sender = new_sender()
     assistant.say(sender, "I'd like to talk to a human")
-    assistant.say(sender, "worker")
+    assistant.say(sender, "lavoratore")
     assistant.say(sender, "John Smith")
     assistant.say(sender, "john@example.org")
     assert asks(assistant.say(sender, "Can my employer refuse part-time after parental leave?")) == "consent"
@@ -131,7 +131,7 @@ def test_an_unknown_reference_is_not_found(assistant):
 def test_a_reply_from_a_user_waiting_on_them_goes_back_to_the_queue(stack):
     assistant, database, _ = stack
     sender = new_sender()
-    for message in ("operatore", "worker", "Eva Rosa", "eva@example.org",
+    for message in ("operatore", "lavoratrice", "Eva Rosa", "eva@example.org",
                     "Posso usare i permessi 104 a ore per mia madre?", "/affirm"):
         replies = assistant.say(sender, message)
     ref = custom_of(replies)["ticket"]["ref"]
@@ -151,7 +151,7 @@ def test_a_reply_from_a_user_waiting_on_them_goes_back_to_the_queue(stack):
 def test_a_doubled_submission_opens_one_ticket(stack):
     assistant, database, _ = stack
     sender = new_sender()
-    for message in ("operatore", "worker", "Ivo Viola", "ivo@example.org", "Quanti giorni di congedo parentale mi restano?"):
+    for message in ("operatore", "lavoratore", "Ivo Viola", "ivo@example.org", "Quanti giorni di congedo parentale mi restano?"):
         assistant.say(sender, message)
     first = assistant.say(sender, "/affirm")
     second = assistant.say(sender, "/affirm")
