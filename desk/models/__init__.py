@@ -1,0 +1,8 @@
+"""The desk's tables. Alembic migrations in desk/migrations follow these models."""
+from desk.models.base import Base
+from desk.models.knowledge import KnowledgeEntry, KnowledgeVersion
+from desk.models.analytics import AnswerFeedback, AssistantTurn
+from desk.models.tickets import Ticket, TicketEvent, TicketEventKind, TicketStatus
+
+__all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
+           "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus"]
