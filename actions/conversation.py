@@ -6,6 +6,7 @@ from typing import Any, Dict, Optional
 from rasa_sdk import Tracker
 
 from desk.language import DEFAULT_LANGUAGE
+from desk.text import printable
 from desk.topics import load_topics
 
 
@@ -23,7 +24,7 @@ def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
 
 
 def latest_text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
+    return printable(tracker.latest_message.get("text") or "")
 
 
 def latest_intent(tracker: Tracker) -> Dict[str, Any]:

@@ -20,6 +20,7 @@ from actions.conversation import channel_of, language_of, latest_intent, latest_
 from actions.replies import record_turn
 from actions.texts import say
 from desk.contact import parse_contact
+from desk.text import printable
 from desk.topics import load_topics
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def conversation_transcript(tracker: Tracker, limit: int = 60) -> List[Dict[str,
     lines = []
     for event in tracker.events:
         if event.get("event") == "user" and event.get("text"):
-            lines.append({"who": "user", "text": event["text"], "at": event.get("timestamp")})
+            lines.append({"who": "user", "text": printable(event["text"]), "at": event.get("timestamp")})
         elif event.get("event") == "bot" and event.get("text"):
             lines.append({"who": "bot", "text": event["text"], "at": event.get("timestamp")})
     return lines[-limit:]
@@ -78,7 +79,7 @@ def last_unanswered_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
         elif event.get("event") == "action" and event.get("name") == "action_offer_human" and previous_user:
             text = previous_user.get("text") or ""
             if text and not text.startswith("/"):
-                found = previous_user
+                found = dict(previous_user, text=printable(text))
     return found
 
 

@@ -76,6 +76,9 @@ def guess_language(text: str, current: Optional[str] = None, hint: Optional[str]
     values = _italian_or_english().compute_language_confidence_values(meaningful)
     best = values[0]
     language, confidence = _CODES[best.language], best.value
+    if language == "it" and len(words) > 3 and _mostly_english(meaningful):
+        # "is there cassa integrazione for artisan firms?": English around Italian terms.
+        language, confidence = "en", 0.9
     if current is None:
         # First message: a modest lead is enough to beat the default.
         needed = 0.6 if len(words) > 1 else 0.75
@@ -84,6 +87,13 @@ def guess_language(text: str, current: Optional[str] = None, hint: Optional[str]
     if language != fallback and confidence >= needed:
         return LanguageGuess(language, None, True)
     return LanguageGuess(fallback, None, language == fallback and confidence >= needed)
+
+
+def _mostly_english(text: str) -> bool:
+    words = {"it": 0, "en": 0}
+    for segment in _italian_or_english().detect_multiple_languages_of(text):
+        words[_CODES[segment.language]] += segment.word_count
+    return words["en"] > words["it"]
 
 
 def _foreign_language(text: str) -> Optional[str]:

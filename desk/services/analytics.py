@@ -6,6 +6,7 @@ from typing import Optional
 from sqlalchemy.orm import Session
 
 from desk.models import AnswerFeedback, AssistantTurn
+from desk.text import printable
 
 MAX_STORED_TEXT = 2000
 
@@ -23,7 +24,7 @@ def record_turn(
 ) -> None:
     session.add(
         AssistantTurn(
-            conversation_id=conversation_id, outcome=outcome, text=(text or "")[:MAX_STORED_TEXT],
+            conversation_id=conversation_id, outcome=outcome, text=printable(text)[:MAX_STORED_TEXT],
             language=language, channel=channel, topic=topic, intent=intent, confidence=confidence,
         )
     )
