@@ -19,10 +19,8 @@ import httpx
 import yaml
 
 from bench.report import percentile, write_section
-from desk import migrate
 from desk.config import PROJECT_ROOT
-from desk.db import Database
-from desk.services.seeding import seed_knowledge
+from tests.support.databases import prepare_database
 from tests.support.stack import VENV_BIN, _environment, _process, free_port, running_assistant, wait_for
 
 RASA = str(VENV_BIN / "rasa")
@@ -110,11 +108,7 @@ def run(requests_single: int = 100, requests_concurrent: int = 600) -> str:
         training_bare = init_bare(bare_dir)
 
         url = f"sqlite:///{scratch / 'bench.db'}"
-        migrate.upgrade(url)
-        database = Database(url)
-        with database.session() as session:
-            seed_knowledge(session, PROJECT_ROOT / "data" / "knowledge")
-        database.dispose()
+        prepare_database(url)
         with running_assistant(url, name="bench") as assistant:
             for concurrency, total in ((1, requests_single), (20, requests_concurrent)):
                 results[("full", concurrency)] = asyncio.run(load(assistant.url, full_stack_messages(), concurrency, total))

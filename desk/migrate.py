@@ -5,6 +5,7 @@ from alembic import command
 from alembic.config import Config
 
 from desk.config import PROJECT_ROOT
+from desk.db import ensure_sqlite_directory
 
 
 def alembic_config(database_url: str) -> Config:
@@ -15,6 +16,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

@@ -18,10 +18,8 @@ from typing import Dict, List
 
 import yaml
 
-from desk import migrate
 from desk.config import PROJECT_ROOT
-from desk.db import Database
-from desk.services.seeding import seed_knowledge
+from tests.support.databases import prepare_database
 from tests.support.stack import custom_of, running_assistant
 
 HELDOUT = PROJECT_ROOT / "eval" / "heldout"
@@ -108,11 +106,7 @@ def main() -> int:
     cases = load_cases()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'eval.db'}"
-        migrate.upgrade(url)
-        database = Database(url)
-        with database.session() as session:
-            seed_knowledge(session, PROJECT_ROOT / "data" / "knowledge")
-        database.dispose()
+        prepare_database(url)
         with running_assistant(url, name="eval") as assistant:
             started = time.monotonic()
 

@@ -45,3 +45,19 @@ def truncate_all(database) -> None:
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
+
+
+def prepare_database(url: str) -> None:
+    """Migrate a database to the latest schema and seed the knowledge base, as `make run` does."""
+    from desk import migrate
+    from desk.config import PROJECT_ROOT
+    from desk.db import Database
+    from desk.services.seeding import seed_knowledge
+
+    migrate.upgrade(url)
+    database = Database(url)
+    try:
+        with database.session() as session:
+            seed_knowledge(session, PROJECT_ROOT / "data" / "knowledge")
+    finally:
+        database.dispose()
