@@ -12,7 +12,7 @@ export DIALOGA_DATABASE_URL ?= sqlite:///$(CURDIR)/var/dialoga.db
 export RASA_TELEMETRY_ENABLED ?= false
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-PROCESSES := assistant actions desk worker $(if $(TELEGRAM_BOT_TOKEN),telegram)
+PROCESSES := assistant actions desk worker
 
 .PHONY: setup db model run test validate test-stories pytest eval bench lock clean
 
