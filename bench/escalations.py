@@ -15,12 +15,9 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.report import percentile, write_section
-from desk import migrate
-from desk.config import PROJECT_ROOT
 from desk.db import Database
 from desk.models import Ticket
-from desk.services.seeding import seed_knowledge
-from tests.support.databases import throwaway_postgres_database
+from tests.support.databases import prepare_database, throwaway_postgres_database
 from tests.support.stack import custom_of, running_assistant
 
 STEPS = ["vorrei parlare con un operatore", "worker", "Mario Rossi", "mario.rossi@example.org",
@@ -60,10 +57,8 @@ def run(total: int = 1000, concurrency: int = 50, backend: str = "postgresql") -
             from contextlib import nullcontext
             context = nullcontext(f"sqlite:///{Path(scratch) / 'bench.db'}")
         with context as url:
-            migrate.upgrade(url)
+            prepare_database(url)
             database = Database(url)
-            with database.session() as session:
-                seed_knowledge(session, PROJECT_ROOT / "data" / "knowledge")
             with running_assistant(url, name="bench-escalations", extra_env={"DIALOGA_SPOOL_DIR": scratch}) as assistant:
                 started = time.perf_counter()
                 results = asyncio.run(run_load(assistant.url, total, concurrency))

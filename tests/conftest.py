@@ -8,7 +8,7 @@ from desk import migrate
 from desk.config import PROJECT_ROOT
 from desk.db import Database
 from desk.services.seeding import seed_knowledge
-from tests.support.databases import throwaway_postgres_database, truncate_all
+from tests.support.databases import prepare_database, throwaway_postgres_database, truncate_all
 from tests.support.stack import running_assistant
 from tests.support.tcp_proxy import TcpProxy
 
@@ -46,10 +46,8 @@ def seeded_database(database):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     with throwaway_postgres_database("dialoga_e2e") as direct_url:
-        migrate.upgrade(direct_url)
+        prepare_database(direct_url)
         database = Database(direct_url)
-        with database.session() as session:
-            seed_knowledge(session, KNOWLEDGE_DIR)
         parsed = make_url(direct_url)
         proxy = TcpProxy((parsed.host, parsed.port or 5432))
         proxied_url = str(parsed.set(port=proxy.port))
