@@ -14,9 +14,17 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 PROCESSES := assistant actions desk worker
 
-.PHONY: setup db model run test validate test-stories pytest eval bench lock clean
+# (browser: see pytest)
+.PHONY: browser setup assets db model run test validate test-stories pytest eval bench lock clean
 
-setup: $(VENV)/.synced
+setup: $(VENV)/.synced assets
+
+# The desk's front-end libraries (htmx, Chart.js) from the npm registry, served by the desk.
+assets: desk/web/static/vendor/.built
+
+desk/web/static/vendor/.built: package.json package-lock.json scripts/build_assets.sh
+	scripts/build_assets.sh
+	touch $@
 
 $(VENV)/.synced: requirements.lock pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -41,8 +49,13 @@ test-stories: model
 	$(BIN)/rasa test core --model models/dialoga.tar.gz --stories tests/test_stories.yml \
 		--out results/stories --fail-on-prediction-errors
 
-pytest: model
+pytest: model browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium; }
 
 eval: db model
 	$(BIN)/python -m eval.run
@@ -54,4 +67,4 @@ lock: setup
 	scripts/lock.sh
 
 clean:
-	rm -rf results models var test-artifacts
+	rm -rf results models var test-artifacts node_modules desk/web/static/vendor

@@ -8,6 +8,7 @@ import click
 from desk import migrate
 from desk.config import Settings
 from desk.db import Database
+from desk.models import Role
 from desk.services.seeding import seed_knowledge
 
 
@@ -53,6 +54,32 @@ def kb_seed() -> None:
         f"knowledge base: {len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.kept_edited)} kept as edited in the desk"
     )
+
+
+@main.group()
+def users() -> None:
+    """Desk accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True, help="The login (an e-mail address).")
+@click.option("--name", "display_name", default="", help="Name shown in the desk.")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.OPERATOR.value, show_default=True)
+@click.password_option(help="At least 10 characters; asked twice when not given.")
+def users_create(email: str, display_name: str, role: str, password: str) -> None:
+    """Create a desk account (the first one with --role admin)."""
+    from desk.services import users as user_service
+
+    settings = Settings.from_env()
+    database = Database.from_settings(settings)
+    try:
+        with database.session() as session:
+            user = user_service.create_user(session, email, display_name, password, Role(role))
+            click.echo(f"created {user.role} {user.email}")
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        database.dispose()
 
 
 @main.command()

@@ -30,6 +30,9 @@ class Settings:
     privacy_url: str = ""
     # Intakes completed while the database was unreachable wait here to be registered.
     spool_dir: Path = PROJECT_ROOT / "var" / "spool"
+    # Desk sessions: cookies only over HTTPS in production; an idle session expires.
+    secure_cookies: bool = False
+    session_minutes: int = 480
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -51,4 +54,12 @@ class Settings:
             public_url=public_url.rstrip("/"),
             privacy_url=environ.get("DIALOGA_PRIVACY_URL", f"{public_url.rstrip('/')}/privacy"),
             spool_dir=Path(environ.get("DIALOGA_SPOOL_DIR", defaults.spool_dir)),
+            secure_cookies=_flag(environ.get("DIALOGA_SECURE_COOKIES"), defaults.secure_cookies),
+            session_minutes=int(environ.get("DIALOGA_SESSION_MINUTES", defaults.session_minutes)),
         )
+
+
+def _flag(value: Optional[str], default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")

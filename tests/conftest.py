@@ -64,3 +64,24 @@ def stack(tmp_path_factory):
 def assistant(stack):
     return stack[0]
 
+
+
+@pytest.fixture
+def desk_app(seeded_database):
+    from tests.support.desk import desk_app_for
+
+    return desk_app_for(seeded_database)
+
+
+@pytest.fixture
+def desk_login(desk_app, seeded_database):
+    """desk_login(role) -> a test client logged in as a user of that role."""
+    from tests.support.desk import log_in, make_user
+
+    def login(role):
+        client = desk_app.test_client()
+        response = log_in(client, make_user(seeded_database, role))
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return login

@@ -3,6 +3,9 @@ from desk.models.base import Base
 from desk.models.knowledge import KnowledgeEntry, KnowledgeVersion
 from desk.models.analytics import AnswerFeedback, AssistantTurn
 from desk.models.tickets import Ticket, TicketEvent, TicketEventKind, TicketStatus
+from desk.models.outbox import DeliveryStatus, OutboundKind, OutboundMessage
+from desk.models.users import Role, User
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
-           "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus"]
+           "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus",
+           "DeliveryStatus", "OutboundKind", "OutboundMessage", "Role", "User"]

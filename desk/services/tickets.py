@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk.models import Ticket, TicketEvent, TicketEventKind, TicketStatus
+from desk.models import OutboundKind, Ticket, TicketEvent, TicketEventKind, TicketStatus
 from desk.models.base import utcnow
+from desk.notices import resolution_notice
+from desk.services import outbox
 from desk.models.tickets import CONTACT_KINDS, LANGUAGES, ROLES
 from desk.services.business_hours import BusinessCalendar
 
@@ -218,9 +220,14 @@ def public_status(session: Session, ref: str) -> Optional[TicketStatusView]:
 
 
 def change_status(session: Session, ticket: Ticket, new_status: StatusLike, actor: str) -> Ticket:
+    """Move the ticket; when it is resolved the user is told, on their channel, that
+    the assistant takes over again."""
     now = utcnow()
-    _move(session, ticket, TicketStatus(new_status), actor, now)
+    new_status = TicketStatus(new_status)
+    _move(session, ticket, new_status, actor, now)
     session.flush()
+    if new_status is TicketStatus.RESOLVED:
+        outbox.enqueue(session, ticket, resolution_notice(ticket.ref, ticket.language), OutboundKind.RESOLVED, now=now)
     return ticket
 
 
@@ -240,18 +247,22 @@ def assign(session: Session, ticket: Ticket, assignee: Optional[str], actor: str
     return ticket
 
 
-def reply(session: Session, ticket: Ticket, body: str, actor: str, set_waiting: bool = True) -> Ticket:
-    """A reply the user will see; by default the ticket then waits on the user."""
+def reply(session: Session, ticket: Ticket, body: str, actor: str, set_waiting: bool = True) -> TicketEvent:
+    """A reply the user will see, queued in the outbox for their channel in the same
+    transaction; by default the ticket then waits on the user. Returns the reply event."""
     _refuse_if_closed(ticket, "reply to")
+    if not body.strip():
+        raise ValueError("a reply needs some text")
     now = utcnow()
     if set_waiting and ticket.current_status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
         _move(session, ticket, TicketStatus.WAITING_ON_USER, actor, now)
-    _record(session, ticket, TicketEventKind.REPLY, actor, body=body, public=True, at=now)
+    event = _record(session, ticket, TicketEventKind.REPLY, actor, body=body, public=True, at=now)
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.updated_at = now
     session.flush()
-    return ticket
+    outbox.enqueue(session, ticket, body, OutboundKind.REPLY, event=event, now=now)
+    return event
 
 
 def add_note(session: Session, ticket: Ticket, body: str, actor: str) -> Ticket:

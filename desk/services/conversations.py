@@ -1,0 +1,94 @@
+"""The one way channels talk to the assistant: a message from a user of a channel goes
+to the assistant's REST channel with the metadata the actions need (the channel, the
+address to reply to, a language hint) and comes back as a list of messages.
+
+Handoff to an operator is decided inside the assistant (policies/handoff.py): while an
+operator handles the user's ticket, the assistant attaches the message to the ticket
+and stays quiet, so every channel gets the same behaviour by calling `route`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import httpx
+
+REST_WEBHOOK = "/webhooks/rest/webhook"
+
+_UNAVAILABLE = {
+    "it": "L'assistente non è raggiungibile in questo momento. Riprova tra qualche minuto: "
+          "la tua domanda non è andata persa se la riscrivi.",
+    "en": "The assistant cannot be reached right now. Please try again in a few minutes.",
+}
+
+
+class AssistantUnavailable(RuntimeError):
+    """The assistant did not answer (down, too slow, or answered with an error)."""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str  # "telegram", "widget"
+    address: str  # where the desk can reach the user back on that channel
+    text: str
+    language_hint: Optional[str] = None  # e.g. the Telegram client's or the page's language
+
+    @property
+    def sender_id(self) -> str:
+        """The assistant's conversation id: stable per user of a channel."""
+        return f"{self.channel}-{self.address}"
+
+    def payload(self) -> Dict[str, Any]:
+        metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": self.address}
+        if self.language_hint:
+            metadata["language"] = self.language_hint
+        return {"sender": self.sender_id, "message": self.text, "metadata": metadata}
+
+
+def unavailable_text(language: Optional[str]) -> str:
+    return _UNAVAILABLE.get(language or "it", _UNAVAILABLE["it"])
+
+
+def _messages_of(response: httpx.Response) -> List[Dict[str, Any]]:
+    if response.status_code >= 400:
+        raise AssistantUnavailable(f"the assistant answered HTTP {response.status_code}")
+    try:
+        messages = response.json()
+    except ValueError as error:
+        raise AssistantUnavailable("the assistant answered something that is not JSON") from error
+    if not isinstance(messages, list):
+        raise AssistantUnavailable("the assistant's answer is not a list of messages")
+    return messages
+
+
+class AssistantClient:
+    """Synchronous client, for the desk's web views (the widget endpoints)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.Client] = None) -> None:
+        self._url = base_url.rstrip("/") + REST_WEBHOOK
+        self._client = client or httpx.Client(timeout=timeout)
+
+    def route(self, message: InboundMessage) -> List[Dict[str, Any]]:
+        try:
+            return _messages_of(self._client.post(self._url, json=message.payload()))
+        except httpx.HTTPError as error:
+            raise AssistantUnavailable(str(error) or type(error).__name__) from error
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class AsyncAssistantClient:
+    """Asynchronous client, for the Telegram gateway's event loop."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.AsyncClient] = None) -> None:
+        self._url = base_url.rstrip("/") + REST_WEBHOOK
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+
+    async def route(self, message: InboundMessage) -> List[Dict[str, Any]]:
+        try:
+            return _messages_of(await self._client.post(self._url, json=message.payload()))
+        except httpx.HTTPError as error:
+            raise AssistantUnavailable(str(error) or type(error).__name__) from error
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,139 @@
+"""Logging in and out, who the current operator is, and role checks for views."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from desk.models import Role, User
+from desk.services import users
+from desk.services.users import LoginOutcome
+from desk.web import db_session
+
+blueprint = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+
+@dataclass(frozen=True)
+class DeskUser:
+    """The logged-in operator as views see it: a snapshot, detached from any session."""
+
+    id: int
+    email: str
+    display_name: str
+    role: Role
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def can(self, role: Role) -> bool:
+        return self.role.includes(role)
+
+    @classmethod
+    def of(cls, user: User) -> "DeskUser":
+        return cls(id=user.id, email=user.email, display_name=user.display_name, role=user.current_role)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=400)])
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Accedi per continuare."
+    login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    with db_session() as db:
+        user = users.get(db, int(user_id))
+        if user is None or not user.active:
+            return None
+        return DeskUser.of(user)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    if wants_json():
+        return jsonify(error="login required"), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def wants_json() -> bool:
+    if request.headers.get("HX-Request"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.path.startswith("/api/") or (best == "application/json" and not request.accept_mimetypes.accept_html)
+
+
+def role_required(role: Role) -> Callable:
+    """The view needs a logged-in user with at least this role (admin > supervisor > operator)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.least_role = role  # read by the route-access tests
+        return wrapper
+
+    return decorator
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        with db_session() as db:
+            result = users.authenticate(db, form.email.data, form.password.data)
+            desk_user = DeskUser.of(result.user) if result.outcome is LoginOutcome.OK else None
+        if desk_user is not None:
+            session.clear()  # a fresh session at login: no fixation
+            session.permanent = True
+            login_user(desk_user)
+            return redirect(_safe_next(request.args.get("next")))
+        if result.outcome is LoginOutcome.LOCKED:
+            flash("Troppi tentativi non riusciti: l'account è bloccato per qualche minuto. Riprova più tardi "
+                  "o chiedi a un amministratore.", "error")
+        else:
+            flash("Email o password non corrette.", "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@blueprint.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("Sei uscito dal desk.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target) -> str:
+    """Only local paths: a crafted ?next= must not send the operator to another site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("home.index")
