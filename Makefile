@@ -14,7 +14,6 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 PROCESSES := assistant actions desk worker
 
-# (browser: see pytest)
 .PHONY: browser setup assets db model run test validate test-stories pytest eval bench lock clean
 
 setup: $(VENV)/.synced assets
