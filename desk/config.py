@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +33,17 @@ class Settings:
     # Desk sessions: cookies only over HTTPS in production; an idle session expires.
     secure_cookies: bool = False
     session_minutes: int = 480
+    # The web widget: the sites (scheme://host[:port]) allowed to embed it besides the desk itself,
+    # per-session and per-address limits, how often the browser looks for operator replies,
+    # and how long a widget session (its token) lasts.
+    widget_origins: Tuple[str, ...] = ()
+    widget_messages_per_minute: int = 12
+    widget_polls_per_minute: int = 60
+    widget_sessions_per_minute: int = 10
+    widget_poll_seconds: float = 3.0
+    widget_session_days: int = 30
+    # Rate-limit counters shared by several desk processes; kept in each process's memory when unset.
+    redis_url: Optional[str] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -56,7 +67,32 @@ class Settings:
             spool_dir=Path(environ.get("DIALOGA_SPOOL_DIR", defaults.spool_dir)),
             secure_cookies=_flag(environ.get("DIALOGA_SECURE_COOKIES"), defaults.secure_cookies),
             session_minutes=int(environ.get("DIALOGA_SESSION_MINUTES", defaults.session_minutes)),
+            widget_origins=parse_origins(environ.get("DIALOGA_WIDGET_ORIGINS", "")),
+            widget_messages_per_minute=int(
+                environ.get("DIALOGA_WIDGET_MESSAGES_PER_MINUTE", defaults.widget_messages_per_minute)
+            ),
+            widget_polls_per_minute=int(environ.get("DIALOGA_WIDGET_POLLS_PER_MINUTE", defaults.widget_polls_per_minute)),
+            widget_sessions_per_minute=int(
+                environ.get("DIALOGA_WIDGET_SESSIONS_PER_MINUTE", defaults.widget_sessions_per_minute)
+            ),
+            widget_poll_seconds=float(environ.get("DIALOGA_WIDGET_POLL_SECONDS", defaults.widget_poll_seconds)),
+            widget_session_days=int(environ.get("DIALOGA_WIDGET_SESSION_DAYS", defaults.widget_session_days)),
+            redis_url=environ.get("DIALOGA_REDIS_URL") or None,
         )
+
+
+def parse_origins(text: str) -> Tuple[str, ...]:
+    """"https://www.example.org, http://localhost:8080" -> normalised origins (no path, no trailing slash)."""
+    origins = []
+    for item in text.split(","):
+        item = item.strip().rstrip("/").lower()
+        if not item:
+            continue
+        scheme, separator, rest = item.partition("://")
+        if scheme not in ("http", "https") or not separator or not rest or "/" in rest:
+            raise ValueError(f"a widget origin looks like https://www.example.org, not {item!r}")
+        origins.append(item)
+    return tuple(origins)
 
 
 def _flag(value: Optional[str], default: bool) -> bool:
