@@ -132,7 +132,7 @@
     ".choice { min-height: 36px; padding: 6px 12px; border: 1.5px solid #0b4f8a; border-radius: 18px;",
     "  background: #fff; color: #0b4f8a; cursor: pointer; text-align: left; }",
     ".choice:hover:not(:disabled) { background: #e6eef6; }",
-    ".choice.thumb { min-width: 44px; font-size: 18px; padding: 4px 10px; }",
+    ".choice.thumb { display: inline-flex; align-items: center; justify-content: center; min-width: 44px; padding: 4px 10px; }",
     ".choice:disabled { cursor: default; border-color: #b8b8b8; color: #6a6a6a; background: #f0f0f0; }",
     ".choice[aria-pressed='true'] { border-color: #0b4f8a; background: #0b4f8a; color: #fff; }",
     ".typing .bubble { display: inline-flex; gap: 4px; align-items: center; }",
@@ -243,7 +243,7 @@
   var launcherLabel = el("span");
   var badge = el("span", { className: "badge", hidden: true, "aria-hidden": "true" });
   var launcher = el("button", { type: "button", className: "launcher", "aria-expanded": "false",
-    "aria-controls": "dialoga-panel" }, [chatIcon(), launcherLabel, badge]);
+    "aria-controls": "dialoga-panel" }, [icon("chat", 22), launcherLabel, badge]);
   var titleNode = el("h2", { className: "title", id: "dialoga-title" });
   var subtitleNode = el("p", { className: "subtitle" });
   var hoursNode = el("p", { className: "hours", hidden: true });
@@ -266,16 +266,25 @@
   shadow.appendChild(style);
   shadow.appendChild(root);
 
-  function chatIcon() {
+  var ICONS = {
+    chat: "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z",
+    up: "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 " +
+      "7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 " +
+      ".41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z"
+  };
+
+  /* Icons are drawn, not typed: emoji fonts are missing on some systems. */
+  function icon(name, size) {
     var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "22");
-    svg.setAttribute("height", "22");
+    svg.setAttribute("width", String(size));
+    svg.setAttribute("height", String(size));
     svg.setAttribute("aria-hidden", "true");
     svg.setAttribute("focusable", "false");
     var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
     path.setAttribute("fill", "currentColor");
-    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    path.setAttribute("d", ICONS[name]);
     svg.appendChild(path);
     return svg;
   }
@@ -330,15 +339,15 @@
   function renderChoices(item) {
     var group = el("div", { className: "choices", role: "group", "aria-label": t("choices") });
     item.buttons.forEach(function (button) {
-      var thumb = button.feedback === "helpful" ? "👍" : button.feedback === "not_helpful" ? "👎" : null;
+      var label = button.feedback === "helpful" ? t("helpful") : button.feedback === "not_helpful" ? t("notHelpful") : null;
       var node = el("button", {
         type: "button",
-        className: thumb ? "choice thumb" : "choice",
-        "aria-label": thumb ? t(button.feedback === "helpful" ? "helpful" : "notHelpful") : null,
-        title: thumb ? t(button.feedback === "helpful" ? "helpful" : "notHelpful") : null,
-        "aria-pressed": thumb ? String(item.chosen === button.payload) : null,
+        className: label ? "choice thumb" : "choice",
+        "aria-label": label,
+        title: label,
+        "aria-pressed": label ? String(item.chosen === button.payload) : null,
         disabled: Boolean(item.used)
-      }, [thumb || button.title]);
+      }, [label ? icon(button.feedback === "helpful" ? "up" : "down", 20) : button.title]);
       node.addEventListener("click", function () { choose(item, button); });
       group.appendChild(node);
     });

@@ -329,9 +329,9 @@ def script():
     return response
 
 
-@blueprint.get("/widget/demo", defaults={"page": ""})
+@blueprint.get("/widget/demo")
 @blueprint.get("/widget/demo/<page>")
-def demo(page: str):
+def demo(page: str = ""):
     if page not in DEMO_PAGES:
         abort(404)
     return render_template("widget/demo.html", page=page, pages=DEMO_PAGES)
