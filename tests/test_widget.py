@@ -332,3 +332,18 @@ def test_limits_are_shared_through_redis_when_configured(database, assistant):
     session = start_session(first_process.test_client())
     assert say(first_process.test_client(), session, "ciao").status_code == 200
     assert say(second_process.test_client(), session, "ciao").status_code == 429
+
+
+def test_the_language_of_the_assistants_own_sentences_is_recognised():
+    from actions.texts import TEXTS
+    from desk.web.widget import language_of_reply
+
+    assert language_of_reply(TEXTS["cannot_answer"]["en"]) == "en"
+    assert language_of_reply(TEXTS["ask_role"]["it"]) == "it"
+    assert language_of_reply("Sì") is None  # too short to say: the widget keeps its language
+    bilingual = {"foreign_language"}
+    wrong = [(key, language) for key, variants in TEXTS.items() if key not in bilingual
+             for language, text in variants.items() if language_of_reply(text) not in (language, None)]
+    assert wrong == []
+    [offer] = widget_messages([{"text": TEXTS["cannot_answer"]["en"], "buttons": []}, {"custom": {"escalation": "offer"}}])
+    assert offer["language"] == "en"

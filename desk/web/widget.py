@@ -93,6 +93,15 @@ _MONTHS = {
 # The answer text repeats the source and the date in words; the widget shows them in one line below.
 _SOURCE_LINES = re.compile(r"^(Fonte|Source): .*$\n?|^(Verificato il|Last verified on) .*$\n?", re.M)
 _WEB_ADDRESS = re.compile(r"^https?://[^\s]+$")
+# The assistant's own sentences are well formed: their function words tell Italian from English
+# (knowledge answers say their language in `custom`; offers and form questions do not).
+_FUNCTION_WORDS = {
+    "it": frozenset("il lo la le gli di da in con su per che non una uno un sono sei ti mi ci del della alla "
+                    "nel questa questo vuoi puoi come se è".split()),
+    "en": frozenset("the a an and of to in on for that not you your are is it this with can would please "
+                    "what how i me my we our".split()),
+}
+_WORDS = re.compile(r"[^\W\d_]+|è", re.UNICODE)
 
 
 def say(key: str, language: str, **values: str) -> str:
@@ -164,7 +173,24 @@ def widget_messages(replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             if not shaped:
                 shaped.append({"text": "", "buttons": []})
             _apply_custom(shaped[-1], custom)
-    return [message for message in shaped if message["text"] or message["buttons"]]
+    shaped = [message for message in shaped if message["text"] or message["buttons"]]
+    for message in shaped:
+        if "language" not in message:
+            language = language_of_reply(message["text"])
+            if language:
+                message["language"] = language
+    return shaped
+
+
+def language_of_reply(text: str) -> Optional[str]:
+    """Italian or English when the function words of the assistant's text clearly say which."""
+    words = [word.lower() for word in _WORDS.findall(text)]
+    votes = {language: sum(word in vocabulary for word in words) for language, vocabulary in _FUNCTION_WORDS.items()}
+    if votes["it"] >= votes["en"] + 3:
+        return "it"
+    if votes["en"] >= votes["it"] + 3:
+        return "en"
+    return None
 
 
 def _buttons(buttons: Any) -> List[Dict[str, str]]:
