@@ -3,7 +3,6 @@ desk's list and CRUD with roles, and the assistant naming where to go after an a
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 import yaml

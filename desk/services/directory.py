@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
 import yaml
 from email_validator import EmailNotValidError, validate_email
@@ -248,10 +248,3 @@ def seed_directory(session: Session, path: Path) -> DirectorySeedReport:
              len(report.kept_deleted))
     return report
 
-
-def topics_served(points: Iterable[ServicePoint]) -> Dict[str, int]:
-    counts: Dict[str, int] = {}
-    for point in points:
-        for topic in point.topics or []:
-            counts[topic] = counts.get(topic, 0) + 1
-    return counts

@@ -13,7 +13,7 @@ from flask_login import current_user
 from desk.answer_format import compose_answer
 from desk.models import Role
 from desk.services import directory, knowledge
-from desk.services.knowledge import EditConflict, InvalidEntry, UnknownTopic
+from desk.services.knowledge import EditConflict, InvalidEntry
 from desk.topics import load_topics
 from desk.web import db_session, settings_of
 from desk.web.auth import role_required
