@@ -210,3 +210,45 @@ def test_a_desk_save_is_in_the_assistants_next_answer(action_database, desk_logi
 
 def test_an_unknown_topic_is_not_found(desk_login):
     assert desk_login(Role.OPERATOR).get("/knowledge/non_esiste").status_code == 404
+
+
+def test_two_simultaneous_saves_of_the_same_version_cannot_both_win(seeded_database):
+    """On PostgreSQL the second save waits for the first one's row lock, then sees the new
+    version and is refused; on SQLite the single writer lock refuses it outright. Either
+    way one edit is kept and the other is reported, never silently lost."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as StillWaiting
+
+    from desk.db import DatabaseUnavailable
+    from desk.services.knowledge import EditConflict
+
+    base = entry_of(seeded_database).version
+    first_saved = threading.Event()
+    release_first = threading.Event()
+
+    def first():
+        with seeded_database.session() as session:
+            knowledge.edit_entry(session, TOPIC, {"answer_en": "First."}, "a@sportello.example", base, today())
+            first_saved.set()
+            release_first.wait(5)
+
+    def second():
+        first_saved.wait(5)
+        with seeded_database.session() as session:
+            knowledge.edit_entry(session, TOPIC, {"answer_en": "Second."}, "b@sportello.example", base, today())
+
+    postgres = seeded_database.engine.dialect.name == "postgresql"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first_done = pool.submit(first)
+        second_done = pool.submit(second)
+        first_saved.wait(5)
+        if postgres:
+            with pytest.raises(StillWaiting):
+                second_done.result(timeout=1)  # waiting on the first save's row lock
+        release_first.set()
+        first_done.result(timeout=10)
+        with pytest.raises(EditConflict if postgres else (EditConflict, DatabaseUnavailable)):
+            second_done.result(timeout=20)
+    current = entry_of(seeded_database)
+    assert current.answer_en == "First." and current.version == base + 1

@@ -82,6 +82,15 @@ def snapshot(entry: KnowledgeEntry) -> Dict[str, Any]:
     return content
 
 
+def _locked_entry(session: Session, topic: str) -> Optional[KnowledgeEntry]:
+    """The entry, locked for this transaction (PostgreSQL) and read afresh even if the
+    session already holds it: a waiting save must see the version that won."""
+    return session.scalars(
+        select(KnowledgeEntry).where(KnowledgeEntry.topic == topic).with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def _apply(entry: KnowledgeEntry, changes: Dict[str, Any]) -> None:
     for name, value in changes.items():
         if name not in EDITABLE_FIELDS:
@@ -110,12 +119,7 @@ def update_entry(
     With expected_version, the change is refused (EditConflict) unless the entry is
     still at that version; the row is locked while checking (PostgreSQL) and the
     unique (entry, version) pair stops a race that slips through anyway."""
-    if expected_version is None:
-        entry = find_entry(session, topic)
-    else:
-        entry = session.scalars(
-            select(KnowledgeEntry).where(KnowledgeEntry.topic == topic).with_for_update()
-        ).first()
+    entry = find_entry(session, topic) if expected_version is None else _locked_entry(session, topic)
     if entry is None:
         raise UnknownTopic(topic)
     if expected_version is not None and entry.version != expected_version:
@@ -196,7 +200,7 @@ def edit_entry(
     errors = validate_content(changes, today)
     if errors:
         raise InvalidEntry(errors)
-    entry = find_entry(session, topic)
+    entry = _locked_entry(session, topic)
     if entry is None:
         raise UnknownTopic(topic)
     if entry.unconfirmed and changes.get("unconfirmed") is False and not may_confirm:
