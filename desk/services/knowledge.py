@@ -287,14 +287,23 @@ def history(session: Session, topic: str) -> List[VersionChange]:
     return list(reversed(changes))
 
 
+FIELD_LABELS = {
+    "title_it": "Titolo (italiano)", "title_en": "Titolo (inglese)", "answer_it": "Risposta (italiano)",
+    "answer_en": "Risposta (inglese)", "source": "Fonte", "source_url": "Indirizzo della fonte",
+    "verified_on": "Verificata il", "confidence": "Affidabilità", "confidence_note": "Nota sull'affidabilità",
+    "unconfirmed": "Da confermare", "unconfirmed_points": "Punti da confermare",
+}
+
+
 def diff_contents(old: Dict[str, Any], new: Dict[str, Any]) -> List[str]:
-    """A unified diff, field by field, of two snapshots (plain text lines)."""
+    """A unified diff, field by field, of two snapshots (plain text lines for the desk)."""
     lines: List[str] = []
     for name in EDITABLE_FIELDS:
         before, after = _as_lines(old.get(name)) if old else [], _as_lines(new.get(name))
         if before == after:
             continue
-        lines.extend(difflib.unified_diff(before, after, fromfile=f"{name} (prima)", tofile=f"{name} (dopo)",
+        label = FIELD_LABELS.get(name, name)
+        lines.extend(difflib.unified_diff(before, after, fromfile=f"{label} (prima)", tofile=f"{label} (dopo)",
                                           lineterm="", n=1))
     return lines
 
