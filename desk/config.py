@@ -22,6 +22,9 @@ class Settings:
     desk_port: int = 8000
     secret_key: str = "dev-only-change-me"
     knowledge_dir: Path = PROJECT_ROOT / "data" / "knowledge"
+    directory_file: Path = PROJECT_ROOT / "data" / "directory" / "service_points.yml"
+    # A knowledge entry last verified longer ago than this is flagged for re-checking in the desk.
+    knowledge_stale_days: int = 180
     telegram_bot_token: Optional[str] = None
     # Seconds a connection attempt may take before the database counts as unreachable.
     database_connect_timeout: int = 3
@@ -47,6 +50,8 @@ class Settings:
             desk_port=int(environ.get("DESK_PORT", defaults.desk_port)),
             secret_key=environ.get("DIALOGA_SECRET_KEY", defaults.secret_key),
             knowledge_dir=Path(environ.get("DIALOGA_KNOWLEDGE_DIR", defaults.knowledge_dir)),
+            directory_file=Path(environ.get("DIALOGA_DIRECTORY_FILE", defaults.directory_file)),
+            knowledge_stale_days=int(environ.get("DIALOGA_KB_STALE_DAYS", defaults.knowledge_stale_days)),
             telegram_bot_token=environ.get("TELEGRAM_BOT_TOKEN") or None,
             database_connect_timeout=int(
                 environ.get("DIALOGA_DB_CONNECT_TIMEOUT", defaults.database_connect_timeout)
