@@ -49,6 +49,17 @@ LEARNED_HEADER = (
 )
 MAX_EXAMPLE_LENGTH = 300
 
+# Function words and question frames ("come funziona la ...", "how do I ...") carry no topic:
+# left out of the similarity, so that "come funziona la naspi" and "come funziona il tfr"
+# stay apart while "pensione anticipata come funziona" joins "come funziona la pensione anticipata".
+FUNCTION_WORDS = frozenset("""
+a ad al alla alle allo ai agli all anche avere c che chi ci come con cosa cui da dal dalla dei del della delle dello di
+dove e ed fa fare faccio funziona gli ha hanno ho i il in io la le lo ma mi mio mia ne nel nella non o per perche posso
+puo qual quale quali quando quanto quanti quante se si sono su sul sulla ti tu un una uno vorrei
+the an and are can could do does for from how i in is it me my of on or please should that to what when where which
+who why will with would you your
+""".split())
+
 _NOT_WORD = re.compile(r"[^\w]+|_")
 _SPACES = re.compile(r"\s+")
 
@@ -58,6 +69,12 @@ def normalise(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return _SPACES.sub(" ", _NOT_WORD.sub(" ", bare.lower())).strip()
+
+
+def clustering_text(normalised: str) -> str:
+    """The words that say what a message is about (all of them if none is left)."""
+    content = [word for word in normalised.split() if word not in FUNCTION_WORDS]
+    return " ".join(content) or normalised
 
 
 def text_key(text: str) -> str:
@@ -181,7 +198,7 @@ def group_messages(messages: Sequence[UnansweredMessage], threshold: float = DIS
     """Similar messages together, the largest groups first."""
     kept = sorted(messages, key=lambda m: (-m.count, m.normalised))[:MAX_MESSAGES_CLUSTERED]
     ordered = sorted(kept, key=lambda m: m.normalised)
-    labels = cluster_labels([message.normalised for message in ordered], threshold)
+    labels = cluster_labels([clustering_text(message.normalised) for message in ordered], threshold)
     by_label: Dict[int, List[UnansweredMessage]] = {}
     for label, message in zip(labels, ordered):
         by_label.setdefault(label, []).append(message)
