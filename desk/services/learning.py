@@ -7,16 +7,18 @@ comes back; a new wording of the same question does, as new material."""
 from __future__ import annotations
 
 import difflib
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
 import unicodedata
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import yaml
 from sqlalchemy import select
@@ -454,16 +456,28 @@ def apply_labelling(
     """Write the plan the operator reviewed, provided the files are still as they saw them,
     and remember the group as labelled."""
     group_ids, example_ids = list(group_ids), list(example_ids)
-    plan = plan_labelling(session, nlu_dir, topic, group_ids, example_ids)
-    if not plan.turns:
-        raise NothingToDecide("no message to label")
-    if plan.digests != {language: digest for language, digest in expected_digests.items() if digest}:
-        raise LearnedFileChanged("the training data changed since the diff was shown")
-    record_decision(session, plan.turns, LearningDecisionKind.LABELLED, actor, topic=topic)
-    session.flush()  # the decision is in place before the file is: a failing write rolls it back
-    for change in plan.changes:
-        _write_atomically(change.path, change.after)
+    with _files_locked(nlu_dir):  # two desk workers must not both pass the check, then write
+        plan = plan_labelling(session, nlu_dir, topic, group_ids, example_ids)
+        if not plan.turns:
+            raise NothingToDecide("no message to label")
+        if plan.digests != {language: digest for language, digest in expected_digests.items() if digest}:
+            raise LearnedFileChanged("the training data changed since the diff was shown")
+        record_decision(session, plan.turns, LearningDecisionKind.LABELLED, actor, topic=topic)
+        session.flush()  # the decision is in place before the file is: a failing write rolls it back
+        for change in plan.changes:
+            _write_atomically(change.path, change.after)
     return plan
+
+
+@contextmanager
+def _files_locked(nlu_dir: Path) -> Iterator[None]:
+    Path(nlu_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(nlu_dir) / ".learned.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def ensure_learned_files(nlu_dir: Path, languages: Sequence[str] = ("it", "en")) -> None:
