@@ -130,7 +130,8 @@ class MessageGroup:
         return total
 
 
-def is_learnable(turn: AssistantTurn) -> bool:
+def is_learnable(turn) -> bool:
+    """Whether a turn (or a row with its text and intent) asked something worth learning."""
     text = (turn.text or "").strip()
     return bool(text) and not text.startswith("/") and turn.intent not in CONTROL_INTENTS and bool(normalise(text))
 
@@ -139,7 +140,8 @@ def unanswered_messages(session: Session, period: Period, skip_decided: bool = T
     """Distinct messages the assistant could not answer in the period, most frequent first."""
     start, end = period.bounds()
     query = (
-        select(AssistantTurn)
+        select(AssistantTurn.id, AssistantTurn.text, AssistantTurn.intent, AssistantTurn.language,
+               AssistantTurn.channel, AssistantTurn.created_at)
         .where(AssistantTurn.outcome.in_(UNANSWERED_OUTCOMES),
                AssistantTurn.created_at >= start, AssistantTurn.created_at < end)
         .order_by(AssistantTurn.created_at, AssistantTurn.id)
@@ -149,7 +151,7 @@ def unanswered_messages(session: Session, period: Period, skip_decided: bool = T
     if period.language:
         query = query.where(AssistantTurn.language == period.language)
     messages: Dict[str, UnansweredMessage] = {}
-    for turn in session.scalars(query):
+    for turn in session.execute(query):
         if not is_learnable(turn):
             continue
         normalised = normalise(turn.text)
