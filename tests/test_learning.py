@@ -3,7 +3,7 @@ into a training file after a diff, turned into knowledge-base drafts, or set asi
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import yaml
