@@ -36,6 +36,9 @@ class Settings:
     # Desk sessions: cookies only over HTTPS in production; an idle session expires.
     secure_cookies: bool = False
     session_minutes: int = 480
+    # Where the learning loop writes examples labelled by operators (<dir>/<lang>/learned.yml);
+    # the next training reads them with the rest of data/nlu.
+    learned_nlu_dir: Path = PROJECT_ROOT / "data" / "nlu"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -61,6 +64,7 @@ class Settings:
             spool_dir=Path(environ.get("DIALOGA_SPOOL_DIR", defaults.spool_dir)),
             secure_cookies=_flag(environ.get("DIALOGA_SECURE_COOKIES"), defaults.secure_cookies),
             session_minutes=int(environ.get("DIALOGA_SESSION_MINUTES", defaults.session_minutes)),
+            learned_nlu_dir=Path(environ.get("DIALOGA_LEARNED_NLU_DIR", defaults.learned_nlu_dir)),
         )
 
 

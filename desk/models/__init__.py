@@ -6,8 +6,10 @@ from desk.models.tickets import Ticket, TicketEvent, TicketEventKind, TicketStat
 from desk.models.outbox import DeliveryStatus, OutboundKind, OutboundMessage
 from desk.models.users import Role, User
 from desk.models.directory import SERVICE_POINT_KINDS, ServicePoint
+from desk.models.learning import DraftStatus, KnowledgeDraft, LearningDecision, LearningDecisionKind
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
            "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus",
            "DeliveryStatus", "OutboundKind", "OutboundMessage", "Role", "User",
-           "SERVICE_POINT_KINDS", "ServicePoint"]
+           "SERVICE_POINT_KINDS", "ServicePoint",
+           "DraftStatus", "KnowledgeDraft", "LearningDecision", "LearningDecisionKind"]
