@@ -380,3 +380,14 @@ def test_the_webhook_is_not_there_in_polling_mode(database):
     client = desk_app_for(database).test_client()
     assert client.post("/telegram/webhook", json={"update_id": 1},
                        headers={"X-Telegram-Bot-Api-Secret-Token": ""}).status_code == 404
+
+
+def test_a_closed_ticket_takes_no_attachment(database):
+    ticket = open_one(database)
+    with database.session() as session:
+        tickets.close(session, tickets.find_by_ref(session, ticket.ref), actor="op")
+    with pytest.raises(tickets.TicketClosed):
+        with database.session() as session:
+            tickets.add_attachment(session, tickets.find_by_ref(session, ticket.ref), "a.pdf", "application/pdf", b"%PDF")
+    with database.session() as session:
+        assert tickets.attachments_of(session, tickets.find_by_ref(session, ticket.ref)) == []

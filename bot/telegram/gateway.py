@@ -167,7 +167,10 @@ class TelegramGateway:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        await query.answer()
+        try:
+            await query.answer()  # stops the button's spinner
+        except TelegramError as error:
+            log.info("callback query not answered: %s", error)
         if query.message is None or update.effective_chat is None or update.effective_chat.type != "private":
             return
         # The choice is made: the buttons go, so that an old question cannot be answered twice.
