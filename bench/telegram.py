@@ -111,8 +111,8 @@ def run(messages: int = 100, replies: int = 30) -> str:
         "",
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores with "
         "`.venv/bin/python -m bench.run --only telegram` (bench/telegram.py): the trained assistant and the action "
-        "server on PostgreSQL, the gateway (python-telegram-bot, long polling) against the fake Bot API on loopback "
-        "(tests/support/fake_telegram.py), one process each.",
+        "server on PostgreSQL, the gateway (python-telegram-bot, long polling) and the fake Bot API on loopback "
+        "(tests/support/fake_telegram.py) in threads of the benchmark process.",
         "",
         f"{messages} questions (topics in Italian and English, each in a new conversation), each sent once straight "
         "to the REST channel and once through the gateway (from the update being available to getUpdates until the "
