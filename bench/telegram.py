@@ -9,7 +9,7 @@ import os
 import random
 import time
 from datetime import datetime, timezone
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import httpx
 

@@ -5,7 +5,7 @@ import asyncio
 import dataclasses
 import threading
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Iterator
 
 from bot.telegram.runner import serve
 from desk.config import Settings
