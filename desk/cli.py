@@ -114,3 +114,17 @@ def worker(interval: float, once: bool) -> None:
             time.sleep(interval)
     finally:
         database.dispose()
+
+
+@main.command()
+def telegram() -> None:
+    """The Telegram gateway (needs TELEGRAM_BOT_TOKEN): polling or webhook (TELEGRAM_MODE),
+    and the delivery of operators' replies to Telegram users."""
+    from bot.telegram.runner import ConfigurationError
+    from bot.telegram.runner import main as run_gateway
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
+    try:
+        run_gateway()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error
