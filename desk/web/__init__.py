@@ -29,12 +29,13 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
     csrf.init_app(app)
 
-    from desk.web import auth, errors, health, home, navigation, public, widget
+    from desk.web import (admin, auth, directory, errors, health, home, knowledge, learning, navigation, public,
+                          reports, telegram_webhook, widget)
 
     auth.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
-    for module in (health, public, auth, home, widget):
+    for module in (health, public, auth, home, knowledge, directory, admin, reports, learning, telegram_webhook, widget):
         app.register_blueprint(module.blueprint)
     return app
 

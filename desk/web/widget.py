@@ -16,12 +16,13 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Optional
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from desk.answer_format import answer_text, format_date
 from desk.config import PROJECT_ROOT, Settings
 from desk.db import DatabaseUnavailable
 from desk.models.base import utcnow
@@ -90,8 +91,6 @@ _MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"),
 }
-# The answer text repeats the source and the date in words; the widget shows them in one line below.
-_SOURCE_LINES = re.compile(r"^(Fonte|Source): .*$\n?|^(Verificato il|Last verified on) .*$\n?", re.M)
 _WEB_ADDRESS = re.compile(r"^https?://[^\s]+$")
 # The assistant's own sentences are well formed: their function words tell Italian from English
 # (knowledge answers say their language in `custom`; offers and form questions do not).
@@ -215,7 +214,7 @@ def _apply_custom(message: Dict[str, Any], custom: Dict[str, Any]) -> None:
             message["source_url"] = url
         if custom.get("verified_on"):
             message["verified_on"] = str(custom["verified_on"])
-        message["text"] = re.sub(r"\n{3,}", "\n\n", _SOURCE_LINES.sub("", message["text"])).strip()
+        message["text"] = without_source_lines(message["text"], custom)
     if custom.get("topic"):
         message["topic"] = str(custom["topic"])
     if custom.get("language") in LANGUAGES:
@@ -227,6 +226,23 @@ def _apply_custom(message: Dict[str, Any], custom: Dict[str, Any]) -> None:
     ticket = custom.get("ticket")
     if isinstance(ticket, dict) and ticket.get("ref"):
         message["ticket"] = {"ref": str(ticket["ref"]), "status": str(ticket.get("status") or "")}
+
+
+def without_source_lines(text: str, custom: Dict[str, Any]) -> str:
+    """The answer text names its source and date in words (desk.answer_format); the widget
+    shows them in a line of its own under the answer, so they are taken out of the text."""
+    source = str(custom["source"]) + (f" — {custom['source_url']}" if custom.get("source_url") else "")
+    try:
+        verified = date.fromisoformat(str(custom.get("verified_on")))
+    except ValueError:
+        verified = None
+    for language in LANGUAGES:
+        lines = [answer_text("source_line", language, source=source)]
+        if verified is not None:
+            lines.append(answer_text("verified_line", language, date=format_date(verified, language)))
+        for line in ("\n".join(lines), *lines):
+            text = text.replace(line, "")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 # Office hours
