@@ -162,7 +162,7 @@
 
   function freshState() {
     return { session: null, token: null, lastId: 0, seq: 0, language: PAGE_LANGUAGE, open: false,
-      unread: 0, pollSeconds: DEFAULT_POLL_SECONDS, history: [] };
+      unread: 0, pollSeconds: DEFAULT_POLL_SECONDS, hours: null, history: [] };
   }
 
   var memoryStore = null; // when the browser refuses storage (private modes, blocked cookies)
@@ -534,12 +534,22 @@
   }
 
   function refreshHours() {
+    showHours(state.hours);
     fetchHours().then(function (hours) {
       if (!hours) return;
-      hoursNode.textContent = hours.status;
-      hoursNode.className = hours.open ? "hours" : "hours closed";
-      hoursNode.hidden = false;
+      state.hours = { status: hours.status, open: hours.open };
+      save();
+      showHours(state.hours);
     });
+  }
+
+  function showHours(hours) {
+    if (!hours) return;
+    var atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    hoursNode.textContent = hours.status;
+    hoursNode.className = hours.open ? "hours" : "hours closed";
+    hoursNode.hidden = false;
+    if (atBottom) scrollToEnd();
   }
 
   // Operator replies: polled from the desk; each outbox id is shown once, also across reloads.
