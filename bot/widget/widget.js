@@ -102,7 +102,9 @@
     ".root { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif; font-size: 15px;",
     "  line-height: 1.45; color: #1b1b1b; }",
     "button, textarea { font: inherit; }",
-    ":focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }",
+    // Two rings, so the focus shows on the white panel (dark ring) and on the blue header (light ring).
+    ":focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; box-shadow: 0 0 0 2px #f2a900; }",
+    ".header :focus-visible { outline-color: #fff; }",
     ".launcher { position: fixed; right: 16px; bottom: 16px; z-index: 2147483000; display: inline-flex;",
     "  align-items: center; gap: 8px; min-height: 48px; padding: 10px 18px; border: 0; border-radius: 24px;",
     "  background: #0b4f8a; color: #fff; font-weight: 600; cursor: pointer; box-shadow: 0 2px 10px rgba(0,0,0,.3); }",
