@@ -5,7 +5,9 @@ from desk.models.analytics import AnswerFeedback, AssistantTurn
 from desk.models.tickets import Ticket, TicketEvent, TicketEventKind, TicketStatus
 from desk.models.outbox import DeliveryStatus, OutboundKind, OutboundMessage
 from desk.models.users import Role, User
+from desk.models.canned import CannedReply
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
            "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus",
-           "DeliveryStatus", "OutboundKind", "OutboundMessage", "Role", "User"]
+           "DeliveryStatus", "OutboundKind", "OutboundMessage", "Role", "User",
+           "CannedReply"]

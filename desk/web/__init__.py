@@ -29,12 +29,12 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
     csrf.init_app(app)
 
-    from desk.web import auth, errors, health, home, navigation, public
+    from desk.web import auth, canned, errors, health, home, navigation, public, queue, tickets
 
     auth.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
-    for module in (health, public, auth, home):
+    for module in (health, public, auth, home, queue, tickets, canned):
         app.register_blueprint(module.blueprint)
     return app
 
