@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from desk.models import Role
 from desk.services import canned
@@ -20,7 +20,8 @@ register_filters(blueprint)
 
 class CannedReplyForm(FlaskForm):
     title = StringField("Titolo", validators=[DataRequired("Scrivi un titolo."), Length(max=canned.MAX_TITLE)])
-    language = SelectField("Lingua", choices=[("it", "Italiano"), ("en", "Inglese")])
+    language = SelectField("Lingua", choices=[("it", "Italiano"), ("en", "Inglese")], validate_choice=False,
+                           validators=[AnyOf(["it", "en"], message="Scegli italiano o inglese.")])
     body = TextAreaField("Testo", validators=[DataRequired("Scrivi il testo."), Length(max=canned.MAX_BODY)])
 
 
