@@ -2,18 +2,20 @@
 import argparse
 import sys
 
-from bench import assistant, escalations
+from bench import assistant, escalations, queue
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["assistant", "escalations"], nargs="*")
+    parser.add_argument("--only", choices=["assistant", "escalations", "queue"], nargs="*")
     args = parser.parse_args()
-    selected = set(args.only or ["assistant", "escalations"])
+    selected = set(args.only or ["assistant", "escalations", "queue"])
     if "assistant" in selected:
         print(assistant.run())
     if "escalations" in selected:
         print(escalations.run())
+    if "queue" in selected:
+        print(queue.run())
     return 0
 
 

@@ -42,9 +42,10 @@ class Ticket(Base):
             "ix_tickets_active_sla_due_at", "sla_due_at", "id",
             postgresql_where=text(ACTIVE_STATUS_SQL), sqlite_where=text(ACTIVE_STATUS_SQL),
         ),
+        Index("ix_tickets_sla_due_at", "sla_due_at", "id"),
         Index("ix_tickets_created_at", "created_at"),
-        # Full-text search of the queue: a GIN index created by migration 0004 on PostgreSQL only
-        # (see desk/services/queue.py search_document), not declared here because SQLite has no GIN.
+        # On PostgreSQL, migration 0004 also adds a generated search_vector column with GIN indexes
+        # for the queue's full-text search (desk.services.queue.search_document); SQLite has neither.
     )
 
     id = Column(Integer, primary_key=True)
