@@ -64,7 +64,10 @@ def run(tickets: int = 100_000, requests: int = 200) -> str:
             assert log_in(client, make_user(database, Role.OPERATOR)).status_code == 302
             results: Dict[str, List[float]] = {}
             rows: Dict[str, int] = {}
-            for name, path in SCENARIOS:
+            with database.session() as session:  # the most urgent active ticket, as "next ticket" opens it
+                urgent = queue.next_ticket(session, None, "nobody@sportello.example")
+            scenarios = SCENARIOS + [("ticket page of the most urgent ticket", f"/ticket/{urgent}")]
+            for name, path in scenarios:
                 results[name] = measure(client, path, requests)
                 rows[name] = client.get(path).get_data(as_text=True).count("<tr data-ref=")
         finally:
@@ -83,12 +86,14 @@ def run(tickets: int = 100_000, requests: int = 200) -> str:
         "| request | rows shown | p50 ms | p95 ms | max ms |",
         "|---|---:|---:|---:|---:|",
     ]
-    for name, path in SCENARIOS:
+    for name, path in scenarios:
         timings = results[name]
         lines.append(f"| {name} (`{path}`) | {rows[name]} | {percentile(timings, 50):.1f} | "
                      f"{percentile(timings, 95):.1f} | {max(timings):.1f} |")
-    worst = max(percentile(timings, 95) for timings in results.values())
-    lines += ["", f"Worst p95: **{worst:.1f} ms** (target: under 100 ms)."]
+    worst = max(percentile(results[name], 95) for name, _ in SCENARIOS)
+    lines += ["", f"Worst p95 of the queue page: **{worst:.1f} ms** (target: under 100 ms). The ticket page "
+              "shows the history, the suggested answers and its neighbours in the queue; rows shown counts "
+              "queue rows only."]
     body = "\n".join(lines)
     write_section("queue", body)
     return body

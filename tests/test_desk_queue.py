@@ -140,6 +140,16 @@ def test_the_live_fragment_brings_tickets_opened_after_the_page_was_loaded(seede
     assert fresh.count('class="badge new"') == 1 and 'hx-trigger="every 5s"' in fresh
 
 
+def test_the_first_ticket_of_an_empty_queue_counts_as_new(seeded_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    page = client.get("/coda").get_data(as_text=True)
+    assert "Nessun ticket corrisponde ai filtri" in page
+    poll_url = re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    first = open_ticket(seeded_database, "first-ever")
+    fresh = client.get(poll_url).get_data(as_text=True)
+    assert refs_in(fresh) == [first] and 'data-new-count="1"' in fresh
+
+
 def test_take_from_the_queue_returns_to_the_same_view(seeded_database, desk_login):
     from tests.support.desk import post_form
 

@@ -258,9 +258,10 @@ def latest_ticket_id(session: Session) -> int:
     return session.scalar(select(func.max(Ticket.id))) or 0
 
 
-def new_since(session: Session, after_id: int, limit: int = 100) -> int:
-    """How many active tickets were opened after the one with id `after_id` (at most `limit`)."""
-    if after_id <= 0:
+def new_since(session: Session, after_id: Optional[int], limit: int = 100) -> int:
+    """How many active tickets were opened after the one with id `after_id` (at most `limit`);
+    None: nothing to compare with."""
+    if after_id is None:
         return 0
     ids = select(Ticket.id).where(Ticket.id > after_id, active_condition()).limit(limit).subquery()
     return session.scalar(select(func.count()).select_from(ids)) or 0

@@ -1,6 +1,8 @@
 """The ticket queue: filters, search, SLA order, live refresh and keyboard shortcuts."""
 from __future__ import annotations
 
+from typing import Optional
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -38,7 +40,7 @@ def index():
 def results():
     """The results alone, polled by the queue page: new tickets appear without a reload."""
     view = queue.QueueFilter.from_args(request.args)
-    since = request.args.get("since", type=int) or 0
+    since = request.args.get("since", type=int)  # the newest ticket id when the page was loaded
     with db_session() as session:
         return render_template("queue/_results.html", **_results_context(session, view, since=since))
 
@@ -56,7 +58,7 @@ def next_ticket():
     return redirect(url_for("tickets.show", ref=ref))
 
 
-def _results_context(session, view: queue.QueueFilter, since: int) -> dict:
+def _results_context(session, view: queue.QueueFilter, since: Optional[int]) -> dict:
     now = utcnow()
     calendar = business_calendar()
     page = queue.find_tickets(session, view, current_user.email, now=now)
