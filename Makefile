@@ -13,6 +13,10 @@ export RASA_TELEMETRY_ENABLED ?= false
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 PROCESSES := assistant actions desk worker
+# The Telegram gateway runs only when a bot token is set (TELEGRAM_BOT_TOKEN).
+ifneq ($(strip $(TELEGRAM_BOT_TOKEN)),)
+PROCESSES += telegram
+endif
 
 .PHONY: browser setup assets db model run test validate test-stories pytest eval bench lock clean
 
@@ -25,7 +29,8 @@ desk/web/static/vendor/.built: package.json package-lock.json scripts/build_asse
 	scripts/build_assets.sh
 	touch $@
 
-$(VENV)/.synced: requirements.lock pyproject.toml scripts/bootstrap.sh
+# bot/__init__.py: the editable install only knows the top-level packages present when it ran.
+$(VENV)/.synced: requirements.lock pyproject.toml scripts/bootstrap.sh bot/__init__.py
 	scripts/bootstrap.sh
 	touch $@
 

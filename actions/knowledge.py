@@ -12,32 +12,13 @@ from actions.conversation import channel_of, language_of, latest_intent, latest_
 from actions.replies import offer_human, record_turn
 from actions.runtime import in_session
 from actions.texts import say
+from desk.answer_format import compose_answer, format_date  # noqa: F401 (format_date: re-exported)
 from desk.db import DatabaseUnavailable
-from desk.services import analytics, knowledge
+from desk.services import analytics, directory, knowledge
+from desk.services.directory import ServicePointCard
 from desk.services.knowledge import KnowledgeAnswer, UnknownTopic
 
 log = logging.getLogger(__name__)
-
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July",
-              "August", "September", "October", "November", "December")
-
-
-def format_date(value, language: str) -> str:
-    if language == "en":
-        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
-    return value.strftime("%d/%m/%Y")
-
-
-def compose_answer(answer: KnowledgeAnswer) -> str:
-    language = answer.language
-    source = answer.source + (f" — {answer.source_url}" if answer.source_url else "")
-    parts = [answer.title, answer.text, say("source_line", language, source=source)
-             + "\n" + say("verified_line", language, date=format_date(answer.verified_on, language))]
-    if answer.unconfirmed:
-        parts.append(say("unconfirmed_note", language))
-    parts.append(say("was_it_useful", language))
-    return "\n\n".join(parts)
-
 
 def answer_buttons(language: str) -> List[Dict[str, str]]:
     return [
@@ -61,13 +42,15 @@ class ActionAnswerTopic(Action):
             await record_turn(tracker, "unanswered")
             return []
         try:
-            answer = await in_session(lambda session: self._read_and_record(session, tracker, topic, language))
+            answer, service_points = await in_session(
+                lambda session: self._read_and_record(session, tracker, topic, language)
+            )
         except (DatabaseUnavailable, UnknownTopic) as exc:
             log.error("knowledge base unavailable for %s: %s", topic, exc)
             offer_human(dispatcher, language, "knowledge_unavailable")
             return []
         dispatcher.utter_message(
-            text=compose_answer(answer),
+            text=compose_answer(answer, service_points),
             buttons=answer_buttons(language),
             json_message={
                 "topic": answer.topic,
@@ -82,11 +65,14 @@ class ActionAnswerTopic(Action):
         return [SlotSet("last_topic", topic)]
 
     @staticmethod
-    def _read_and_record(session, tracker: Tracker, topic: str, language: str) -> KnowledgeAnswer:
+    def _read_and_record(
+        session, tracker: Tracker, topic: str, language: str
+    ) -> Tuple[KnowledgeAnswer, List[ServicePointCard]]:
         answer = knowledge.answer_for(session, topic, language)
+        service_points = directory.points_for_topic(session, topic)
         intent = latest_intent(tracker)
         analytics.record_turn(
             session, tracker.sender_id, "answered", latest_text(tracker), language,
             channel=channel_of(tracker), topic=topic, intent=intent.get("name"), confidence=intent.get("confidence"),
         )
-        return answer
+        return answer, service_points

@@ -3,14 +3,9 @@ from __future__ import annotations
 
 from typing import Dict
 
+from desk.answer_format import ANSWER_TEXTS
+
 TEXTS: Dict[str, Dict[str, str]] = {
-    "source_line": {"it": "Fonte: {source}", "en": "Source: {source}"},
-    "verified_line": {"it": "Verificato il {date}.", "en": "Last verified on {date}."},
-    "unconfirmed_note": {
-        "it": "Alcuni dettagli di questa scheda sono in verifica: un operatore dello sportello può confermarli.",
-        "en": "Some details of this entry are being checked: a desk operator can confirm them for you.",
-    },
-    "was_it_useful": {"it": "Ti è stata utile?", "en": "Was this helpful?"},
     "button_helpful": {"it": "👍 Sì", "en": "👍 Yes"},
     "button_not_helpful": {"it": "👎 No", "en": "👎 No"},
     "button_human": {"it": "Parla con una persona", "en": "Talk to a person"},
@@ -205,3 +200,5 @@ STATUS_LABELS: Dict[str, Dict[str, str]] = {
 }
 
 TEXTS.update(INTAKE_TEXTS)
+# The answer's own lines (source, date, where to go) live with the desk, which previews them.
+TEXTS.update(ANSWER_TEXTS)

@@ -2,18 +2,20 @@
 import argparse
 import sys
 
-from bench import assistant, escalations, queue
+from bench import assistant, escalations, queue, telegram
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["assistant", "escalations", "queue"], nargs="*")
+    parser.add_argument("--only", choices=["assistant", "escalations", "telegram", "queue"], nargs="*")
     args = parser.parse_args()
-    selected = set(args.only or ["assistant", "escalations", "queue"])
+    selected = set(args.only or ["assistant", "escalations", "telegram", "queue"])
     if "assistant" in selected:
         print(assistant.run())
     if "escalations" in selected:
         print(escalations.run())
+    if "telegram" in selected:
+        print(telegram.run())
     if "queue" in selected:
         print(queue.run())
     return 0

@@ -9,6 +9,7 @@ from desk import migrate
 from desk.config import Settings
 from desk.db import Database
 from desk.models import Role
+from desk.services.directory import seed_directory
 from desk.services.seeding import seed_knowledge
 
 
@@ -42,17 +43,23 @@ def kb() -> None:
 
 @kb.command("seed")
 def kb_seed() -> None:
-    """Load data/knowledge/*.yml; entries edited in the desk are kept."""
+    """Load data/knowledge/*.yml and data/directory/service_points.yml; what was edited in the desk is kept."""
     settings = Settings.from_env()
     database = Database.from_settings(settings)
     try:
         with database.session() as session:
             report = seed_knowledge(session, settings.knowledge_dir)
+            points = seed_directory(session, settings.directory_file)
     finally:
         database.dispose()
     click.echo(
         f"knowledge base: {len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.kept_edited)} kept as edited in the desk"
+    )
+    click.echo(
+        f"service points: {len(points.created)} created, {len(points.updated)} updated, "
+        f"{len(points.unchanged)} unchanged, {len(points.kept_edited) + len(points.kept_deleted)} "
+        "kept as edited or deleted in the desk"
     )
 
 
@@ -107,3 +114,17 @@ def worker(interval: float, once: bool) -> None:
             time.sleep(interval)
     finally:
         database.dispose()
+
+
+@main.command()
+def telegram() -> None:
+    """The Telegram gateway (needs TELEGRAM_BOT_TOKEN): polling or webhook (TELEGRAM_MODE),
+    and the delivery of operators' replies to Telegram users."""
+    from bot.telegram.runner import ConfigurationError
+    from bot.telegram.runner import main as run_gateway
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
+    try:
+        run_gateway()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from error

@@ -22,7 +22,25 @@ class Settings:
     desk_port: int = 8000
     secret_key: str = "dev-only-change-me"
     knowledge_dir: Path = PROJECT_ROOT / "data" / "knowledge"
+    directory_file: Path = PROJECT_ROOT / "data" / "directory" / "service_points.yml"
+    # A knowledge entry last verified longer ago than this is flagged for re-checking in the desk.
+    knowledge_stale_days: int = 180
     telegram_bot_token: Optional[str] = None
+    # "polling" (getUpdates, the default) or "webhook" (Telegram posts to the desk's /telegram/webhook).
+    telegram_mode: str = "polling"
+    # Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token, and the public
+    # HTTPS address of /telegram/webhook (default: public_url + /telegram/webhook).
+    telegram_webhook_secret: Optional[str] = None
+    telegram_webhook_url: Optional[str] = None
+    # The Bot API's addresses (a local Bot API server, or the tests' fake one).
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    # Files users send to their open ticket, at most this size (the Bot API serves up to 20 MB).
+    telegram_attachment_max_bytes: int = 10 * 1024 * 1024
+    # Seconds between two looks at the outbox (operator replies to deliver) and at webhook updates.
+    telegram_delivery_interval: float = 2.0
+    # Seconds the gateway waits for the assistant before telling the user it is unavailable.
+    telegram_assistant_timeout: float = 30.0
     # Seconds a connection attempt may take before the database counts as unreachable.
     database_connect_timeout: int = 3
     # Where the desk is reached by users' browsers (links in chat messages).
@@ -33,6 +51,9 @@ class Settings:
     # Desk sessions: cookies only over HTTPS in production; an idle session expires.
     secure_cookies: bool = False
     session_minutes: int = 480
+    # Where the learning loop writes examples labelled by operators (<dir>/<lang>/learned.yml);
+    # the next training reads them with the rest of data/nlu.
+    learned_nlu_dir: Path = PROJECT_ROOT / "data" / "nlu"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -47,7 +68,23 @@ class Settings:
             desk_port=int(environ.get("DESK_PORT", defaults.desk_port)),
             secret_key=environ.get("DIALOGA_SECRET_KEY", defaults.secret_key),
             knowledge_dir=Path(environ.get("DIALOGA_KNOWLEDGE_DIR", defaults.knowledge_dir)),
+            directory_file=Path(environ.get("DIALOGA_DIRECTORY_FILE", defaults.directory_file)),
+            knowledge_stale_days=int(environ.get("DIALOGA_KB_STALE_DAYS", defaults.knowledge_stale_days)),
             telegram_bot_token=environ.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_mode=_choice(environ.get("TELEGRAM_MODE"), ("polling", "webhook"), defaults.telegram_mode),
+            telegram_webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            telegram_webhook_url=environ.get("TELEGRAM_WEBHOOK_URL") or None,
+            telegram_api_url=environ.get("TELEGRAM_API_URL", defaults.telegram_api_url),
+            telegram_file_url=environ.get("TELEGRAM_FILE_URL", defaults.telegram_file_url),
+            telegram_attachment_max_bytes=int(
+                environ.get("TELEGRAM_ATTACHMENT_MAX_BYTES", defaults.telegram_attachment_max_bytes)
+            ),
+            telegram_delivery_interval=float(
+                environ.get("TELEGRAM_DELIVERY_INTERVAL", defaults.telegram_delivery_interval)
+            ),
+            telegram_assistant_timeout=float(
+                environ.get("TELEGRAM_ASSISTANT_TIMEOUT", defaults.telegram_assistant_timeout)
+            ),
             database_connect_timeout=int(
                 environ.get("DIALOGA_DB_CONNECT_TIMEOUT", defaults.database_connect_timeout)
             ),
@@ -56,7 +93,17 @@ class Settings:
             spool_dir=Path(environ.get("DIALOGA_SPOOL_DIR", defaults.spool_dir)),
             secure_cookies=_flag(environ.get("DIALOGA_SECURE_COOKIES"), defaults.secure_cookies),
             session_minutes=int(environ.get("DIALOGA_SESSION_MINUTES", defaults.session_minutes)),
+            learned_nlu_dir=Path(environ.get("DIALOGA_LEARNED_NLU_DIR", defaults.learned_nlu_dir)),
         )
+
+
+def _choice(value: Optional[str], allowed, default: str) -> str:
+    if value is None or value.strip() == "":
+        return default
+    value = value.strip().lower()
+    if value not in allowed:
+        raise ValueError(f"expected one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _flag(value: Optional[str], default: bool) -> bool:

@@ -1,8 +1,8 @@
 """Train the Rasa model only when its inputs changed.
 
-The fingerprint is a hash of config.yml, domain.yml and the training data
-(data/nlu, data/rules, data/stories); the knowledge base is data read at
-answer time and does not count."""
+The fingerprint is a hash of config.yml, domain.yml, the training data
+(data/nlu, data/rules, data/stories) and our own Rasa components (classifiers/,
+policies/); the knowledge base is data read at answer time and does not count."""
 from __future__ import annotations
 
 import hashlib
@@ -21,6 +21,9 @@ def training_inputs() -> list:
     files = [ROOT / "config.yml", ROOT / "domain.yml"]
     for folder in ("nlu", "rules", "stories"):
         files += sorted((ROOT / "data" / folder).rglob("*.yml"))
+    # The model also holds what our own components learnt: their code changes the model.
+    for package in ("classifiers", "policies"):
+        files += sorted((ROOT / package).glob("*.py"))
     return files
 
 

@@ -5,9 +5,15 @@ from desk.models.analytics import AnswerFeedback, AssistantTurn
 from desk.models.tickets import Ticket, TicketEvent, TicketEventKind, TicketStatus
 from desk.models.outbox import DeliveryStatus, OutboundKind, OutboundMessage
 from desk.models.users import Role, User
+from desk.models.directory import SERVICE_POINT_KINDS, ServicePoint
+from desk.models.learning import DraftStatus, KnowledgeDraft, LearningDecision, LearningDecisionKind
+from desk.models.telegram import TelegramUpdate, TicketAttachment
 from desk.models.canned import CannedReply
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
            "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus",
            "DeliveryStatus", "OutboundKind", "OutboundMessage", "Role", "User",
+           "SERVICE_POINT_KINDS", "ServicePoint",
+           "DraftStatus", "KnowledgeDraft", "LearningDecision", "LearningDecisionKind",
+           "TelegramUpdate", "TicketAttachment",
            "CannedReply"]

@@ -1,15 +1,17 @@
 """Knowledge base: read an answer at reply time, edit with versions, revert."""
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Dict, List, Optional
+from datetime import date, timedelta
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desk.models import KnowledgeEntry, KnowledgeVersion
 from desk.models.base import utcnow
+from desk.services.validation import is_web_url
 
 EDITABLE_FIELDS = (
     "title_it", "title_en", "answer_it", "answer_en", "source", "source_url",
@@ -19,6 +21,20 @@ EDITABLE_FIELDS = (
 
 class UnknownTopic(LookupError):
     pass
+
+
+class EditConflict(RuntimeError):
+    """The edit was based on an older version: someone saved in between."""
+
+    def __init__(self, topic: str, based_on: int, current: int, current_author: str):
+        super().__init__(f"{topic}: edit based on version {based_on}, current is {current} by {current_author}")
+        self.topic, self.based_on, self.current, self.current_author = topic, based_on, current, current_author
+
+
+class InvalidEntry(ValueError):
+    def __init__(self, errors: Dict[str, str]):
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,15 @@ def snapshot(entry: KnowledgeEntry) -> Dict[str, Any]:
     return content
 
 
+def _locked_entry(session: Session, topic: str) -> Optional[KnowledgeEntry]:
+    """The entry, locked for this transaction (PostgreSQL) and read afresh even if the
+    session already holds it: a waiting save must see the version that won."""
+    return session.scalars(
+        select(KnowledgeEntry).where(KnowledgeEntry.topic == topic).with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def _apply(entry: KnowledgeEntry, changes: Dict[str, Any]) -> None:
     for name, value in changes.items():
         if name not in EDITABLE_FIELDS:
@@ -85,13 +110,20 @@ def create_entry(session: Session, topic: str, area: str, content: Dict[str, Any
 
 
 def update_entry(
-    session: Session, topic: str, changes: Dict[str, Any], author: str, note: str = "", from_seed: bool = False
+    session: Session, topic: str, changes: Dict[str, Any], author: str, note: str = "", from_seed: bool = False,
+    expected_version: Optional[int] = None,
 ) -> KnowledgeEntry:
     """Apply changes as a new version. A change by anyone but the seed marks the
-    entry as edited, so that later seeding leaves it alone."""
-    entry = find_entry(session, topic)
+    entry as edited, so that later seeding leaves it alone.
+
+    With expected_version, the change is refused (EditConflict) unless the entry is
+    still at that version; the row is locked while checking (PostgreSQL) and the
+    unique (entry, version) pair stops a race that slips through anyway."""
+    entry = find_entry(session, topic) if expected_version is None else _locked_entry(session, topic)
     if entry is None:
         raise UnknownTopic(topic)
+    if expected_version is not None and entry.version != expected_version:
+        raise EditConflict(topic, expected_version, entry.version, entry.updated_by)
     _apply(entry, changes)
     entry.version += 1
     entry.updated_by = author
@@ -103,13 +135,184 @@ def update_entry(
     return entry
 
 
-def revert_entry(session: Session, topic: str, version: int, author: str) -> KnowledgeEntry:
+def revert_entry(
+    session: Session, topic: str, version: int, author: str, expected_version: Optional[int] = None,
+    may_confirm: bool = True,
+) -> KnowledgeEntry:
+    """Restore an earlier version's content as a new version."""
     entry = find_entry(session, topic)
     if entry is None:
         raise UnknownTopic(topic)
-    target = session.scalars(
-        select(KnowledgeVersion).where(KnowledgeVersion.entry_id == entry.id, KnowledgeVersion.version == version)
-    ).first()
+    target = find_version(session, entry, version)
     if target is None:
         raise LookupError(f"{topic} has no version {version}")
-    return update_entry(session, topic, dict(target.content), author, note=f"reverted to version {version}")
+    content = dict(target.content)
+    if not may_confirm and entry.unconfirmed and not content.get("unconfirmed"):
+        raise InvalidEntry({"unconfirmed": CONFIRM_NEEDS_SUPERVISOR})
+    return update_entry(session, topic, content, author, note=f"reverted to version {version}",
+                        expected_version=expected_version)
+
+
+def find_version(session: Session, entry: KnowledgeEntry, version: int) -> Optional[KnowledgeVersion]:
+    return session.scalars(
+        select(KnowledgeVersion).where(KnowledgeVersion.entry_id == entry.id, KnowledgeVersion.version == version)
+    ).first()
+
+
+# ---- the desk's editor ---------------------------------------------------------------
+
+CONFIRM_NEEDS_SUPERVISOR = (
+    "Solo un supervisore può togliere l'indicazione «da confermare»: chiedi a un supervisore di rileggere la scheda."
+)
+_REQUIRED_TEXT = ("title_it", "title_en", "answer_it", "answer_en", "source")
+_CONFIDENCE_LEVELS = ("high", "medium", "low")
+
+
+def validate_content(content: Dict[str, Any], today: date) -> Dict[str, str]:
+    """Errors by field, in Italian for the desk; empty when the content can be saved."""
+    errors: Dict[str, str] = {}
+    for name in _REQUIRED_TEXT:
+        if name in content and not str(content[name] or "").strip():
+            errors[name] = "Il testo non può essere vuoto."
+    url = content.get("source_url")
+    if url and not is_web_url(url):
+        errors["source_url"] = "L'indirizzo della fonte deve iniziare con http:// o https://."
+    if "verified_on" in content:
+        verified = content["verified_on"]
+        if not isinstance(verified, date):
+            errors["verified_on"] = "Data di verifica non valida (AAAA-MM-GG)."
+        elif verified > today:
+            errors["verified_on"] = "La data di verifica non può essere nel futuro."
+    if "confidence" in content and content["confidence"] not in _CONFIDENCE_LEVELS:
+        errors["confidence"] = "Affidabilità non valida."
+    return errors
+
+
+def edit_entry(
+    session: Session, topic: str, changes: Dict[str, Any], author: str, based_on_version: int,
+    today: date, note: str = "", may_confirm: bool = False,
+) -> KnowledgeEntry:
+    """An operator's save from the desk: validated, refused if a colleague saved in
+    between, and a new version only if something changed.
+
+    Clearing the "unconfirmed" flag removes the caveat users read, so it needs a
+    second pair of eyes (may_confirm: a supervisor or above)."""
+    errors = validate_content(changes, today)
+    if errors:
+        raise InvalidEntry(errors)
+    entry = _locked_entry(session, topic)
+    if entry is None:
+        raise UnknownTopic(topic)
+    if entry.unconfirmed and changes.get("unconfirmed") is False and not may_confirm:
+        raise InvalidEntry({"unconfirmed": CONFIRM_NEEDS_SUPERVISOR})
+    current = snapshot(entry)
+    proposed = dict(current, **{name: value for name, value in changes.items()})
+    proposed["verified_on"] = proposed["verified_on"].isoformat() if isinstance(proposed["verified_on"], date) \
+        else proposed["verified_on"]
+    if entry.version == based_on_version and proposed == current:
+        return entry  # nothing changed: no empty version
+    return update_entry(session, topic, changes, author, note=note, expected_version=based_on_version)
+
+
+def staleness(entry: KnowledgeEntry, today: date, max_age_days: int) -> List[str]:
+    """Why an entry needs re-checking (empty if it does not), in Italian for the desk."""
+    reasons = []
+    if entry.verified_on < today - timedelta(days=max_age_days):
+        reasons.append(f"verificata più di {max_age_days} giorni fa")
+    if entry.unconfirmed:
+        reasons.append("contiene punti da confermare")
+    return reasons
+
+
+def filter_entries(
+    entries: Sequence[KnowledgeEntry], today: date, max_age_days: int, stale_only: bool = False,
+    area: str = "", search: str = "",
+) -> List[Tuple[KnowledgeEntry, List[str]]]:
+    """The editor's list: each entry with its stale reasons, filtered."""
+    needle = (search or "").strip().lower()
+    rows = []
+    for entry in entries:
+        reasons = staleness(entry, today, max_age_days)
+        if stale_only and not reasons:
+            continue
+        if area and entry.area != area:
+            continue
+        if needle and needle not in " ".join(
+            (entry.topic, entry.title_it, entry.title_en, entry.answer_it, entry.answer_en, entry.source)
+        ).lower():
+            continue
+        rows.append((entry, reasons))
+    return rows
+
+
+def preview_answer(entry: KnowledgeEntry, content: Dict[str, Any], language: str) -> KnowledgeAnswer:
+    """The answer as it would read with unsaved content (for the editor's preview)."""
+    merged = dict(snapshot(entry), **content)
+    verified = merged["verified_on"]
+    return KnowledgeAnswer(
+        topic=entry.topic,
+        language=language,
+        title=merged["title_en" if language == "en" else "title_it"],
+        text=str(merged["answer_en" if language == "en" else "answer_it"] or "").strip(),
+        source=merged["source"],
+        source_url=merged["source_url"],
+        verified_on=verified if isinstance(verified, date) else date.fromisoformat(verified),
+        unconfirmed=bool(merged["unconfirmed"]),
+        version=entry.version,
+    )
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    version: int
+    author: str
+    created_at: Any
+    note: str
+    diff: List[str]
+
+
+def history(session: Session, topic: str) -> List[VersionChange]:
+    """Every version of an entry, newest first, each with its diff from the one before."""
+    entry = find_entry(session, topic)
+    if entry is None:
+        raise UnknownTopic(topic)
+    versions = list(session.scalars(
+        select(KnowledgeVersion).where(KnowledgeVersion.entry_id == entry.id).order_by(KnowledgeVersion.version)
+    ))
+    changes, previous = [], {}
+    for version in versions:
+        changes.append(VersionChange(version.version, version.author, version.created_at, version.note,
+                                     diff_contents(previous, version.content)))
+        previous = version.content
+    return list(reversed(changes))
+
+
+FIELD_LABELS = {
+    "title_it": "Titolo (italiano)", "title_en": "Titolo (inglese)", "answer_it": "Risposta (italiano)",
+    "answer_en": "Risposta (inglese)", "source": "Fonte", "source_url": "Indirizzo della fonte",
+    "verified_on": "Verificata il", "confidence": "Affidabilità", "confidence_note": "Nota sull'affidabilità",
+    "unconfirmed": "Da confermare", "unconfirmed_points": "Punti da confermare",
+}
+
+
+def diff_contents(old: Dict[str, Any], new: Dict[str, Any]) -> List[str]:
+    """A unified diff, field by field, of two snapshots (plain text lines for the desk)."""
+    lines: List[str] = []
+    for name in EDITABLE_FIELDS:
+        before, after = _as_lines(old.get(name)) if old else [], _as_lines(new.get(name))
+        if before == after:
+            continue
+        label = FIELD_LABELS.get(name, name)
+        lines.extend(difflib.unified_diff(before, after, fromfile=f"{label} (prima)", tofile=f"{label} (dopo)",
+                                          lineterm="", n=1))
+    return lines
+
+
+def _as_lines(value: Any) -> List[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    if isinstance(value, bool):
+        return ["sì" if value else "no"]
+    return str(value).splitlines() or [""]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk.models import OutboundKind, Ticket, TicketEvent, TicketEventKind, TicketStatus
+from desk.models import OutboundKind, Ticket, TicketAttachment, TicketEvent, TicketEventKind, TicketStatus
 from desk.models.base import utcnow
 from desk.notices import resolution_notice
 from desk.services import outbox
@@ -285,6 +285,36 @@ def add_follow_up(session: Session, ticket: Ticket, text: str) -> Ticket:
     ticket.updated_at = now
     session.flush()
     return ticket
+
+
+def add_attachment(
+    session: Session, ticket: Ticket, filename: str, content_type: str, data: bytes,
+    caption: Optional[str] = None,
+) -> TicketAttachment:
+    """A file the user sent for their ticket: stored with an ATTACHMENT event, and, like a
+    follow-up, a ticket waiting on the user goes back to open."""
+    _refuse_if_closed(ticket, "attach a file to")
+    now = utcnow()
+    if ticket.current_status in (TicketStatus.WAITING_ON_USER, TicketStatus.RESOLVED):
+        _move(session, ticket, TicketStatus.OPEN, "user", now)
+    name = (filename or "").strip()[:255] or "file"
+    body = name if not caption else f"{name}: {caption}"
+    event = _record(session, ticket, TicketEventKind.ATTACHMENT, "user", body=body, public=True, at=now)
+    ticket.updated_at = now
+    session.flush()
+    attachment = TicketAttachment(
+        ticket_id=ticket.id, event_id=event.id, filename=name,
+        content_type=(content_type or "application/octet-stream")[:120], size=len(data), data=data, created_at=now,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+def attachments_of(session: Session, ticket: Ticket) -> List[TicketAttachment]:
+    return list(
+        session.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id).order_by(TicketAttachment.id))
+    )
 
 
 def _move(session: Session, ticket: Ticket, new_status: TicketStatus, actor: str, now: datetime) -> None:

@@ -41,6 +41,18 @@ class WeakPassword(ValueError):
     pass
 
 
+class InvalidLogin(ValueError):
+    pass
+
+
+class DuplicateLogin(ValueError):
+    pass
+
+
+class LastAdmin(ValueError):
+    """The change would leave the desk without an active administrator."""
+
+
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
@@ -63,10 +75,10 @@ def count_admins(session: Session) -> int:
 
 def create_user(session: Session, email: str, display_name: str, password: str, role: Role) -> User:
     email = normalise_email(email)
-    if "@" not in email:
-        raise ValueError("the login must be an e-mail address")
+    if "@" not in email or len(email) > 200:
+        raise InvalidLogin("the login must be an e-mail address")
     if find_by_email(session, email) is not None:
-        raise ValueError(f"a user with login {email} already exists")
+        raise DuplicateLogin(f"a user with login {email} already exists")
     user = User(email=email, display_name=display_name.strip() or email, role=Role(role).value,
                 password_hash=_hash(password), active=True, failed_logins=0, created_at=utcnow())
     session.add(user)
@@ -85,6 +97,44 @@ def set_role(session: Session, user: User, role: Role, active: bool = True) -> N
     user.role = Role(role).value
     user.active = active
     session.flush()
+
+
+def change_role(session: Session, user: User, role: Role) -> None:
+    """Give a user another role; the last active admin keeps theirs."""
+    role = Role(role)
+    if role is not Role.ADMIN:
+        _keep_an_admin(session, user)
+    user.role = role.value
+    session.flush()
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivate (the user can no longer log in, open sessions end) or reactivate;
+    the last active admin cannot be deactivated."""
+    if not active:
+        _keep_an_admin(session, user)
+    user.active = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    session.flush()
+
+
+def reset_password(session: Session, user: User, password: str) -> None:
+    """An administrator sets a new password; it also lifts a lockout."""
+    set_password(session, user, password)
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    if user.role != Role.ADMIN.value or not user.active:
+        return
+    # Lock the active admins' rows (PostgreSQL) so that two admins demoting each other
+    # at the same moment cannot both pass the check.
+    admins = list(session.scalars(
+        select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True)).with_for_update()
+    ))
+    if admins == [user.id]:
+        raise LastAdmin("the desk needs at least one active administrator")
 
 
 def authenticate(session: Session, email: str, password: str, now: Optional[datetime] = None) -> LoginResult:

@@ -1,7 +1,7 @@
 """canned replies and queue indexes
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-25 10:00:53.898357
 """
 from alembic import op
@@ -28,7 +28,7 @@ POSTGRESQL_INDEXES = (
 
 
 revision = '0004'
-down_revision = '0003'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

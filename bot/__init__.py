@@ -1,0 +1,1 @@
+"""The ways in: the Telegram gateway (bot.telegram) and the web widget (bot.widget)."""

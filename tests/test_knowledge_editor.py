@@ -1,0 +1,254 @@
+"""The knowledge-base editor: list with stale flags, edit with preview, versions with
+diffs, revert, concurrent edits, validation; a save is in the assistant's next answer."""
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from actions.knowledge import ActionAnswerTopic
+from desk.config import Settings
+from desk.models import Role
+from desk.services import knowledge
+from desk.web.knowledge import today
+from tests.support.desk import desk_app_for, log_in, make_user, post_form
+from tests.test_actions import action_database, run, tracker  # noqa: F401 (fixture)
+
+TOPIC = "part_time"
+
+
+def form_of(entry, **changes):
+    """The edit form as the browser posts it, from the entry's current content."""
+    data = {
+        "base_version": entry.version, "title_it": entry.title_it, "title_en": entry.title_en,
+        "answer_it": entry.answer_it, "answer_en": entry.answer_en, "source": entry.source,
+        "source_url": entry.source_url, "verified_on": entry.verified_on.isoformat(),
+        "confidence": entry.confidence, "confidence_note": entry.confidence_note,
+        "unconfirmed_points": "\n".join(entry.unconfirmed_points or []),
+    }
+    if entry.unconfirmed:
+        data["unconfirmed"] = "on"
+    data.update(changes)
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def entry_of(database, topic=TOPIC):
+    with database.session() as session:
+        return knowledge.find_entry(session, topic)
+
+
+def test_the_list_shows_every_entry_with_its_date_and_stale_flag(seeded_database, desk_login):
+    with seeded_database.session() as session:
+        knowledge.update_entry(session, "doposcuola", {"verified_on": today() - timedelta(days=200)}, author="op")
+        unconfirmed = {entry.topic for entry in knowledge.list_entries(session) if entry.unconfirmed}
+        confirmed_fresh = next(e.topic for e in knowledge.list_entries(session) if not e.unconfirmed
+                               and e.topic != "doposcuola")
+    client = desk_login(Role.OPERATOR)
+    page = client.get("/knowledge/").get_data(as_text=True)
+    assert len(set(re.findall(r'href="/knowledge/([a-z_0-9]+)"', page))) == 42
+    assert f'data-stale="doposcuola"' in page and "verificata più di 180 giorni fa" in page
+    stale_page = client.get("/knowledge/?stale=1").get_data(as_text=True)
+    flagged = set(re.findall(r'data-stale="([a-z_0-9]+)"', stale_page))
+    assert flagged == unconfirmed | {"doposcuola"}
+    assert f'href="/knowledge/{confirmed_fresh}"' not in stale_page
+
+
+def test_the_stale_age_is_a_setting(seeded_database, monkeypatch):
+    monkeypatch.setenv("DIALOGA_KB_STALE_DAYS", "365")
+    assert Settings.from_env().knowledge_stale_days == 365
+    assert Settings().knowledge_stale_days == 180
+    with seeded_database.session() as session:
+        knowledge.update_entry(session, "doposcuola", {"verified_on": today() - timedelta(days=200),
+                                                       "unconfirmed": False}, author="op")
+    app = desk_app_for(seeded_database, knowledge_stale_days=365)
+    client = app.test_client()
+    log_in(client, make_user(seeded_database, Role.OPERATOR))
+    assert 'data-stale="doposcuola"' not in client.get("/knowledge/?area=servizi_famiglie").get_data(as_text=True)
+
+
+def test_the_list_filters_by_area_and_text(desk_login):
+    client = desk_login(Role.OPERATOR)
+    page = client.get("/knowledge/?area=congedi").get_data(as_text=True)
+    assert 'href="/knowledge/congedo_paternita"' in page and 'href="/knowledge/part_time"' not in page
+    page = client.get("/knowledge/?q=FSBA").get_data(as_text=True)
+    assert 'href="/knowledge/fsba_sostegno_reddito"' in page and 'href="/knowledge/bonus_asilo_nido"' not in page
+
+
+def test_the_preview_shows_the_chat_answer_with_source_and_date_escaped(seeded_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    entry = entry_of(seeded_database)
+    text = "Nuovo testo <script>alert(1)</script> sul part-time."
+    response = post_form(client, f"/knowledge/{TOPIC}/preview", form_of(entry, answer_it=text),
+                         headers={"HX-Request": "true"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in page and html.escape(text, quote=False) in page
+    assert "Fonte: " + html.escape(entry.source, quote=False) in page
+    assert "Verificato il " + entry.verified_on.strftime("%d/%m/%Y") in page
+    assert "Last verified on" in page  # the English answer next to it
+    assert entry_of(seeded_database).answer_it == entry.answer_it  # a preview saves nothing
+
+
+def test_a_save_is_a_version_with_author_and_diff_and_revert_restores(seeded_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    original = entry_of(seeded_database)
+    new_text = "Il part-time si chiede per iscritto <b>al datore</b>."
+    response = post_form(client, f"/knowledge/{TOPIC}", form_of(original, answer_it=new_text, note="riscritta"))
+    assert response.status_code == 302
+    saved = entry_of(seeded_database)
+    assert saved.answer_it == new_text and saved.version == original.version + 1
+    assert saved.updated_by == "operator@sportello.example" and saved.edited_in_desk
+
+    history = client.get(f"/knowledge/{TOPIC}/versions").get_data(as_text=True)
+    assert "operator@sportello.example" in history and "riscritta" in history
+    assert '<span class="add">+' + html.escape(new_text, quote=False) + "</span>" in history
+    assert '<span class="del">-' in history and "<b>al datore</b>" not in history
+
+    response = post_form(client, f"/knowledge/{TOPIC}/versions/{original.version}/revert",
+                         {"base_version": saved.version}, follow_redirects=True)
+    assert "Ripristinata la versione" in response.get_data(as_text=True)
+    reverted = entry_of(seeded_database)
+    assert reverted.answer_it == original.answer_it and reverted.version == saved.version + 1
+    with seeded_database.session() as session:
+        changes = knowledge.history(session, TOPIC)
+    assert changes[0].note == f"reverted to version {original.version}"
+    assert [change.author for change in changes] == ["operator@sportello.example"] * 2 + ["seed"]
+
+
+def test_saving_without_changes_makes_no_version(seeded_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    entry = entry_of(seeded_database)
+    assert post_form(client, f"/knowledge/{TOPIC}", form_of(entry)).status_code == 302
+    assert entry_of(seeded_database).version == entry.version
+
+
+def test_an_edit_based_on_an_old_version_is_refused_not_overwritten(seeded_database, desk_app, desk_login):
+    first, second = desk_login(Role.OPERATOR), desk_login(Role.SUPERVISOR)
+    loaded = entry_of(seeded_database)  # both opened the form at this version
+    assert post_form(first, f"/knowledge/{TOPIC}", form_of(loaded, answer_en="First colleague's text.")).status_code == 302
+    response = post_form(second, f"/knowledge/{TOPIC}", form_of(loaded, answer_en="Second colleague's text."))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Nel frattempo operator@sportello.example ha salvato la versione" in page
+    assert "NON sono state salvate" in page and "Second colleague&#39;s text." in page
+    current = entry_of(seeded_database)
+    assert current.answer_en == "First colleague's text." and current.version == loaded.version + 1
+    # The refused form now carries the current version: saving again is a deliberate choice.
+    assert f'name="base_version" value="{current.version}"' in page
+
+
+def test_a_stale_revert_is_refused_too(seeded_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    loaded = entry_of(seeded_database)
+    with seeded_database.session() as session:
+        knowledge.update_entry(session, TOPIC, {"answer_en": "Meanwhile."}, author="collega@sportello.example")
+    response = post_form(client, f"/knowledge/{TOPIC}/versions/1/revert", {"base_version": loaded.version},
+                         follow_redirects=True)
+    assert "Nel frattempo collega@sportello.example" in response.get_data(as_text=True)
+    assert entry_of(seeded_database).answer_en == "Meanwhile."
+
+
+@pytest.mark.parametrize("changes, field_message", [
+    ({"verified_on": (date.today() + timedelta(days=3)).isoformat()}, "non può essere nel futuro"),
+    ({"verified_on": "31/02/2026"}, "Data di verifica non valida"),
+    ({"source_url": "javascript:alert(1)"}, "deve iniziare con http:// o https://"),
+    ({"source_url": "ftp://example.org/x"}, "deve iniziare con http:// o https://"),
+    ({"answer_it": "   "}, "Il testo non può essere vuoto"),
+    ({"title_en": ""}, "Il testo non può essere vuoto"),
+    ({"source": ""}, "Il testo non può essere vuoto"),
+])
+def test_invalid_content_is_refused_with_a_message(seeded_database, desk_login, changes, field_message):
+    client = desk_login(Role.OPERATOR)
+    entry = entry_of(seeded_database)
+    response = post_form(client, f"/knowledge/{TOPIC}", form_of(entry, **changes))
+    assert response.status_code == 422
+    assert field_message in response.get_data(as_text=True)
+    assert entry_of(seeded_database).version == entry.version
+
+
+def test_a_save_without_the_csrf_token_is_refused(seeded_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    entry = entry_of(seeded_database)
+    response = client.post(f"/knowledge/{TOPIC}", data=form_of(entry, answer_it="Senza token."))
+    assert response.status_code == 400
+    assert entry_of(seeded_database).answer_it == entry.answer_it
+
+
+def test_only_a_supervisor_clears_the_unconfirmed_flag(seeded_database, desk_login):
+    topic = "sportello_contatti"
+    entry = entry_of(seeded_database, topic)
+    assert entry.unconfirmed
+    operator = desk_login(Role.OPERATOR)
+    response = post_form(operator, f"/knowledge/{topic}", form_of(entry, unconfirmed=None))
+    assert response.status_code == 422 and "Solo un supervisore" in response.get_data(as_text=True)
+    assert entry_of(seeded_database, topic).unconfirmed
+    # An operator may still edit the text of an unconfirmed entry, and may flag an entry.
+    assert post_form(operator, f"/knowledge/{topic}", form_of(entry, answer_en="Edited.")).status_code == 302
+    fresh = entry_of(seeded_database, "part_time")
+    assert post_form(operator, "/knowledge/part_time", form_of(fresh, unconfirmed="on")).status_code == 302
+    assert entry_of(seeded_database, "part_time").unconfirmed
+    supervisor = desk_login(Role.SUPERVISOR)
+    entry = entry_of(seeded_database, topic)
+    assert post_form(supervisor, f"/knowledge/{topic}", form_of(entry, unconfirmed=None)).status_code == 302
+    assert not entry_of(seeded_database, topic).unconfirmed
+
+
+def test_a_desk_save_is_in_the_assistants_next_answer(action_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    entry = entry_of(action_database)
+    new_text = "Testo del part-time aggiornato dal desk, senza riaddestrare il modello."
+    assert post_form(client, f"/knowledge/{TOPIC}", form_of(entry, answer_it=new_text,
+                                                          source="D.Lgs. 81/2015, verificato dal desk")).status_code == 302
+    messages, _ = run(ActionAnswerTopic(), tracker("part time", TOPIC, slots={"language": "it"}))
+    assert new_text in messages[0]["text"]
+    assert "Fonte: D.Lgs. 81/2015, verificato dal desk" in messages[0]["text"]
+    assert messages[0]["custom"]["source"] == "D.Lgs. 81/2015, verificato dal desk"
+    assert messages[0]["custom"]["topic"] == TOPIC
+
+
+def test_an_unknown_topic_is_not_found(desk_login):
+    assert desk_login(Role.OPERATOR).get("/knowledge/non_esiste").status_code == 404
+
+
+def test_two_simultaneous_saves_of_the_same_version_cannot_both_win(seeded_database):
+    """On PostgreSQL the second save waits for the first one's row lock, then sees the new
+    version and is refused; on SQLite the single writer lock refuses it outright. Either
+    way one edit is kept and the other is reported, never silently lost."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as StillWaiting
+
+    from desk.db import DatabaseUnavailable
+    from desk.services.knowledge import EditConflict
+
+    base = entry_of(seeded_database).version
+    first_saved = threading.Event()
+    release_first = threading.Event()
+
+    def first():
+        with seeded_database.session() as session:
+            knowledge.edit_entry(session, TOPIC, {"answer_en": "First."}, "a@sportello.example", base, today())
+            first_saved.set()
+            release_first.wait(5)
+
+    def second():
+        first_saved.wait(5)
+        with seeded_database.session() as session:
+            knowledge.edit_entry(session, TOPIC, {"answer_en": "Second."}, "b@sportello.example", base, today())
+
+    postgres = seeded_database.engine.dialect.name == "postgresql"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first_done = pool.submit(first)
+        second_done = pool.submit(second)
+        first_saved.wait(5)
+        if postgres:
+            with pytest.raises(StillWaiting):
+                second_done.result(timeout=1)  # waiting on the first save's row lock
+        release_first.set()
+        first_done.result(timeout=10)
+        with pytest.raises(EditConflict if postgres else (EditConflict, DatabaseUnavailable)):
+            second_done.result(timeout=20)
+    current = entry_of(seeded_database)
+    assert current.answer_en == "First." and current.version == base + 1
