@@ -83,6 +83,17 @@ def last_unanswered_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
     return found
 
 
+def question_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    """The user message that gave the form its question (typed, or confirmed from the draft)."""
+    question = tracker.get_slot("intake_question")
+    if not question:
+        return None
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and printable(event.get("text") or "") == question:
+            return event
+    return None
+
+
 def suggested_topics(message: Optional[Dict[str, Any]], limit: int = 3) -> List[Dict[str, Any]]:
     if not message:
         return []

@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import channel_of, language_of, latest_metadata, latest_text
-from actions.intake import ALL_SLOTS, conversation_transcript, last_unanswered_message, suggested_topics
+from actions.intake import (ALL_SLOTS, conversation_transcript, last_unanswered_message, question_message,
+                            suggested_topics)
 from actions.replies import offer_human
 from actions.runtime import database, in_session
 from actions.texts import STATUS_LABELS, say
@@ -62,7 +63,8 @@ def build_intake(tracker: Tracker, ref: str) -> "tickets.TicketIntake":
         question=tracker.get_slot("intake_question") or "",
         consent_at=utcnow(),
         transcript=conversation_transcript(tracker),
-        suggested_topics=suggested_topics(unanswered),
+        # The NLU's best topics for the question itself, else for the message it could not answer.
+        suggested_topics=suggested_topics(question_message(tracker) or unanswered),
     )
 
 

@@ -2,20 +2,22 @@
 import argparse
 import sys
 
-from bench import assistant, escalations, telegram, widget
+from bench import assistant, escalations, queue, telegram, widget
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["assistant", "escalations", "telegram", "widget"], nargs="*")
+    parser.add_argument("--only", choices=["assistant", "escalations", "telegram", "queue", "widget"], nargs="*")
     args = parser.parse_args()
-    selected = set(args.only or ["assistant", "escalations", "telegram", "widget"])
+    selected = set(args.only or ["assistant", "escalations", "telegram", "queue", "widget"])
     if "assistant" in selected:
         print(assistant.run())
     if "escalations" in selected:
         print(escalations.run())
     if "telegram" in selected:
         print(telegram.run())
+    if "queue" in selected:
+        print(queue.run())
     if "widget" in selected:
         print(widget.run())
     return 0

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from desk.models import Ticket
 from desk.services import tickets
+from desk.topics import load_topics
 from tests.support.conversation import new_sender
 from tests.support.stack import custom_of, text_of
 
@@ -46,6 +47,9 @@ def test_an_owner_fills_every_field_and_gets_a_reference_to_look_up(stack):
     assert (stored.role, stored.company_name, stored.company_size, stored.company_artisan) == ("owner", "Panificio Bianchi snc", "1-9", True)
     assert stored.contact_kind == "email" and stored.sla_due_at > stored.created_at
     assert any(line["text"] == "vorrei parlare con un operatore" for line in stored.transcript)
+    # The category the desk suggests comes from the question typed in the form.
+    assert stored.suggested_topics, "no suggested category for the desk"
+    assert {item["topic"] for item in stored.suggested_topics} <= set(load_topics())
 
     lookup = assistant.say(new_sender(), f"a che punto è la richiesta {ticket['ref'].lower()}?")
     assert custom_of(lookup)["ticket"] == {"ref": ticket["ref"], "status": "open"}

@@ -8,10 +8,12 @@ from desk.models.users import Role, User
 from desk.models.directory import SERVICE_POINT_KINDS, ServicePoint
 from desk.models.learning import DraftStatus, KnowledgeDraft, LearningDecision, LearningDecisionKind
 from desk.models.telegram import TelegramUpdate, TicketAttachment
+from desk.models.canned import CannedReply
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
            "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus",
            "DeliveryStatus", "OutboundKind", "OutboundMessage", "Role", "User",
            "SERVICE_POINT_KINDS", "ServicePoint",
            "DraftStatus", "KnowledgeDraft", "LearningDecision", "LearningDecisionKind",
-           "TelegramUpdate", "TicketAttachment"]
+           "TelegramUpdate", "TicketAttachment",
+           "CannedReply"]

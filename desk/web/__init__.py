@@ -29,13 +29,14 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
     csrf.init_app(app)
 
-    from desk.web import (admin, auth, directory, errors, health, home, knowledge, learning, navigation, public,
-                          reports, telegram_webhook, widget)
+    from desk.web import (admin, auth, canned, directory, errors, health, home, knowledge, learning, navigation,
+                          public, queue, reports, telegram_webhook, tickets, widget)
 
     auth.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
-    for module in (health, public, auth, home, knowledge, directory, admin, reports, learning, telegram_webhook, widget):
+    for module in (health, public, auth, home, knowledge, directory, admin, reports, learning, telegram_webhook,
+                   queue, tickets, canned, widget):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -42,7 +42,11 @@ def wait_for(url: str, timeout: float, process: subprocess.Popen, name: str) -> 
 
 def _environment(extra: Dict[str, str]) -> Dict[str, str]:
     env = dict(os.environ)
-    env.update({"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SANIC_HOST": "127.0.0.1"})
+    # The action server keeps idle connections open longer than Rasa's client pool (aiohttp, 15 s)
+    # does, so the client always closes first: otherwise a request may go out on a connection
+    # the server is closing ("Cannot write to closing transport") and the action is lost.
+    env.update({"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SANIC_HOST": "127.0.0.1",
+                "SANIC_KEEP_ALIVE_TIMEOUT": "120"})
     env.update(extra)
     return env
 
