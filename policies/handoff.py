@@ -36,12 +36,14 @@ class HandoffPolicy(Policy):
         self, tracker: DialogueStateTracker, domain: Domain, rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
+        if tracker.latest_action_name == FOLLOW_UP_ACTION:
+            # Checked before the slot: the follow-up may have ended the handoff (a ticket that
+            # waited on the user is back in the queue), and the message is handled all the same.
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+            return self._prediction(probabilities)
         if not tracker.get_slot("handoff") or tracker.active_loop_name:
             return self._prediction(probabilities)
-        last = tracker.events[-1] if tracker.events else None
-        if isinstance(last, ActionExecuted) and last.action_name == FOLLOW_UP_ACTION:
-            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
-        elif self._after_user_message(tracker):
+        if self._after_user_message(tracker):
             intent = tracker.latest_message.intent.get("name") if tracker.latest_message else None
             if intent not in ANSWERED_BY_THE_ASSISTANT:
                 probabilities[domain.index_for_action(FOLLOW_UP_ACTION)] = 1.0

@@ -144,6 +144,7 @@ def test_a_reply_from_a_user_waiting_on_them_goes_back_to_the_queue(stack):
         tickets.reply(session, ticket, "Sì: ci dica quanti giorni le servono questo mese.", actor="op@desk")
     replies = assistant.say(sender, "me ne servono tre, grazie")
     assert ref in text_of(replies)
+    assert "escalation" not in custom_of(replies), "the message went to the ticket: no offer of a person on top"
     with database.session() as session:
         ticket = tickets.find_by_ref(session, ref)
         assert ticket.status == "open"
