@@ -181,9 +181,22 @@ INTAKE_TEXTS: Dict[str, Dict[str, str]] = {
         "en": "I can't reach the request records right now: please try again in a few minutes.",
     },
     "follow_up_added": {
-        "it": "Ho aggiunto il tuo messaggio alla richiesta {ref}: l'operatore lo vedrà.",
-        "en": "I have added your message to request {ref}: the operator will see it.",
+        "it": "Ho aggiunto il tuo messaggio alla richiesta {ref}: l'operatore lo vedrà. Finché se ne occupa, "
+              "i tuoi messaggi vanno a lui e io resto in silenzio; scrivi /bot se vuoi tornare a parlare con me.",
+        "en": "I have added your message to request {ref}: the operator will see it. While they handle it, your "
+              "messages go to them and I stay quiet; write /bot if you want to talk to me again.",
     },
+    "back_to_bot": {
+        "it": "Va bene, da ora ti rispondo di nuovo io. La richiesta {ref} resta aperta: la risposta "
+              "dell'operatore arriverà comunque qui.",
+        "en": "All right, I am answering you again from now on. Request {ref} stays open: the operator's "
+              "reply will still reach you here.",
+    },
+    "back_to_bot_nothing_open": {
+        "it": "Ti sto già rispondendo io: nessun operatore sta seguendo una tua richiesta in questo momento.",
+        "en": "I am already answering you: no operator is handling a request of yours right now.",
+    },
+    "back_to_bot_button": {"it": "Torna all'assistente", "en": "Back to the assistant"},
     "field_role": {"it": "ruolo", "en": "role"},
     "field_name": {"it": "nome", "en": "name"},
     "field_contact": {"it": "contatto", "en": "contact"},

@@ -17,6 +17,7 @@ from actions.intake import (ALL_SLOTS, conversation_transcript, last_unanswered_
 from actions.replies import offer_human
 from actions.runtime import database, in_session
 from actions.texts import STATUS_LABELS, say
+from actions.turn import handoff_state
 from desk.config import Settings
 from desk.db import DatabaseUnavailable
 from desk.models.base import utcnow
@@ -182,5 +183,31 @@ class ActionTicketFollowUp(Action):
         if tracker.get_slot("handoff_notified") == ref:
             dispatcher.utter_message(json_message=payload)
             return []
-        dispatcher.utter_message(text=say("follow_up_added", language_of(tracker), ref=ref), json_message=payload)
+        language = language_of(tracker)
+        dispatcher.utter_message(
+            text=say("follow_up_added", language, ref=ref), json_message=payload,
+            buttons=[{"title": say("back_to_bot_button", language), "payload": "/back_to_bot"}],
+        )
         return [SlotSet("handoff_notified", ref)]
+
+
+class ActionBackToBot(Action):
+    """The user wants the assistant back while an operator handles their ticket: the ticket
+    stays open and the operator's reply still reaches them, but their messages go to the
+    assistant again (action_read_turn leaves the released ticket out of the handoff)."""
+
+    def name(self) -> Text:
+        return "action_back_to_bot"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        language = language_of(tracker)
+        try:
+            ticket = await in_session(lambda session: tickets.open_ticket_for_conversation(session, tracker.sender_id))
+        except DatabaseUnavailable:
+            ticket = None
+        if ticket is None or handoff_state(ticket.status) is None:
+            dispatcher.utter_message(text=say("back_to_bot_nothing_open", language))
+            return [SlotSet("handoff", None)]
+        dispatcher.utter_message(text=say("back_to_bot", language, ref=ticket.ref),
+                                 json_message={"ticket": {"ref": ticket.ref, "status": ticket.status}})
+        return [SlotSet("handoff_released", ticket.ref), SlotSet("handoff", None)]

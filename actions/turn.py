@@ -62,4 +62,6 @@ class ActionReadTurn(Action):
             ticket = await in_session(lambda session: tickets.open_ticket_for_conversation(session, tracker.sender_id))
         except DatabaseUnavailable:
             return tracker.get_slot("handoff")
-        return handoff_state(ticket.status if ticket else None)
+        if ticket is None or ticket.ref == tracker.get_slot("handoff_released"):
+            return None  # no ticket, or the user chose to talk to the assistant again (/bot)
+        return handoff_state(ticket.status)

@@ -163,3 +163,36 @@ def test_a_doubled_submission_opens_one_ticket(stack):
     assert custom_of(first)["ticket"]["status"] == "open"
     assert "ticket" not in custom_of(second) or custom_of(second)["ticket"]["ref"] == custom_of(first)["ticket"]["ref"]
     assert len(tickets_of(database, sender)) == 1
+
+
+def test_bot_gives_the_user_back_to_the_assistant_while_an_operator_handles_the_ticket(stack):
+    assistant, database, _ = stack
+    sender = new_sender()
+    for message in ("operatore", "lavoratrice", "Ida Neri", "ida@example.org",
+                    "Il mio datore può negarmi lo smart working se ho un figlio di 10 anni?", "/affirm"):
+        replies = assistant.say(sender, message)
+    ref = custom_of(replies)["ticket"]["ref"]
+    with database.session() as session:
+        tickets.assign(session, tickets.find_by_ref(session, ref), "op@desk", actor="op@desk")
+        tickets.change_status(session, tickets.find_by_ref(session, ref), "in_progress", actor="op@desk")
+
+    quiet = assistant.say(sender, "quanti giorni di congedo di paternità spettano?")
+    assert custom_of(quiet)["ticket"]["follow_up"] is True and "topic" not in custom_of(quiet)
+    assert "/bot" in text_of(quiet)
+    assert any(button["payload"] == "/back_to_bot" for reply in quiet for button in reply.get("buttons", []))
+    assert custom_of(assistant.say(sender, "e quanto mi pagano?")).get("ticket", {}).get("follow_up") is True
+
+    back = assistant.say(sender, "/back_to_bot")
+    assert ref in text_of(back) and custom_of(back)["ticket"]["ref"] == ref
+    answered = assistant.say(sender, "quanti giorni di congedo di paternità spettano?")
+    assert custom_of(answered).get("topic") == "congedo_paternita"
+    with database.session() as session:
+        ticket = tickets.find_by_ref(session, ref)
+        assert ticket.status == "in_progress"  # the operator still has it; their reply still reaches the user
+        assert [event.body for event in ticket.events if event.kind == "follow_up"] == [
+            "quanti giorni di congedo di paternità spettano?", "e quanto mi pagano?"]
+
+
+def test_bot_without_an_operator_says_the_assistant_is_already_answering(assistant):
+    replies = assistant.say(new_sender(), "/back_to_bot")
+    assert "nessun operatore" in text_of(replies)

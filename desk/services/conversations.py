@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional
 import httpx
 
 REST_WEBHOOK = "/webhooks/rest/webhook"
+# Commands users type in any channel, as the assistant's intents.
+COMMAND_ALIASES = {"/bot": "/back_to_bot"}
 
 _UNAVAILABLE = {
     "it": "L'assistente non è raggiungibile in questo momento. Riprova tra qualche minuto: "
@@ -41,7 +43,8 @@ class InboundMessage:
         metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": self.address}
         if self.language_hint:
             metadata["language"] = self.language_hint
-        return {"sender": self.sender_id, "message": self.text, "metadata": metadata}
+        text = COMMAND_ALIASES.get(self.text.strip().lower(), self.text)
+        return {"sender": self.sender_id, "message": text, "metadata": metadata}
 
 
 def unavailable_text(language: Optional[str]) -> str:
