@@ -2,16 +2,18 @@
 import argparse
 import sys
 
-from bench import assistant, escalations, queue, telegram, widget
+from bench import assistant, cpu, escalations, queue, telegram, widget
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["assistant", "escalations", "telegram", "queue", "widget"], nargs="*")
+    parser.add_argument("--only", choices=["assistant", "cpu", "escalations", "telegram", "queue", "widget"], nargs="*")
     args = parser.parse_args()
-    selected = set(args.only or ["assistant", "escalations", "telegram", "queue", "widget"])
+    selected = set(args.only or ["assistant", "cpu", "escalations", "telegram", "queue", "widget"])
     if "assistant" in selected:
         print(assistant.run())
+    if "cpu" in selected:
+        print(cpu.run())
     if "escalations" in selected:
         print(escalations.run())
     if "telegram" in selected:
