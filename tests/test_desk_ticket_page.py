@@ -195,3 +195,23 @@ def test_suggested_answers_quote_the_knowledge_base_with_source_and_date(seeded_
     english_html = page_of(client, english)
     assert str(escape(entry.answer_en.strip())) in english_html and "Source: " in english_html
     assert "(verified on " in english_html
+
+
+def test_files_the_user_sent_are_listed_and_only_downloaded(seeded_database, desk_login):
+    ref = open_ticket(seeded_database, "attachment")
+    other = open_ticket(seeded_database, "other")
+    payload = b"<html><script>alert(1)</script></html>"
+    with seeded_database.session() as session:
+        stored = tickets.add_attachment(session, tickets.find_by_ref(session, ref), "busta paga.html", "text/html",
+                                        payload, caption="la busta di ottobre")
+        attachment_id = stored.id
+    client = desk_login(Role.OPERATOR)
+    page = page_of(client, ref)
+    assert f"/ticket/{ref}/allegati/{attachment_id}" in page and "busta paga.html" in page
+
+    response = client.get(f"/ticket/{ref}/allegati/{attachment_id}")
+    assert response.status_code == 200 and response.data == payload
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get(f"/ticket/{other}/allegati/{attachment_id}").status_code == 404

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desk.models import OutboundMessage, Ticket, TicketEvent, TicketEventKind, TicketStatus
-from desk.services import knowledge, outbox
+from desk.services import knowledge, outbox, tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.services.tickets import ACTIVE_STATUSES
 
@@ -68,6 +68,15 @@ def sla_clock(calendar: BusinessCalendar, status: TicketStatus, due_at: datetime
 class HistoryItem:
     event: TicketEvent
     delivery: Optional[OutboundMessage]  # for replies: the outbox message that carries it
+    attachment: Optional[AttachmentInfo] = None  # for attachments: the file the user sent
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: int
+    filename: str
+    content_type: str
+    size: int
 
 
 def history(session: Session, ticket: Ticket) -> List[HistoryItem]:
@@ -76,7 +85,9 @@ def history(session: Session, ticket: Ticket) -> List[HistoryItem]:
     ))
     replies = [event.id for event in events if event.kind == TicketEventKind.REPLY.value]
     deliveries = outbox.delivery_of_events(session, replies)
-    return [HistoryItem(event, deliveries.get(event.id)) for event in events]
+    files = {info.event_id: AttachmentInfo(info.id, info.filename, info.content_type, info.size)
+             for info in tickets.attachment_list(session, ticket)}
+    return [HistoryItem(event, deliveries.get(event.id), files.get(event.id)) for event in events]
 
 
 @dataclass(frozen=True)

@@ -311,6 +311,21 @@ def add_attachment(
     return attachment
 
 
+def attachment_list(session: Session, ticket: Ticket):
+    """The ticket's files without their contents: id, event_id, filename, content_type, size."""
+    return session.execute(
+        select(TicketAttachment.id, TicketAttachment.event_id, TicketAttachment.filename,
+               TicketAttachment.content_type, TicketAttachment.size)
+        .where(TicketAttachment.ticket_id == ticket.id).order_by(TicketAttachment.id)
+    ).all()
+
+
+def find_attachment(session: Session, ticket: Ticket, attachment_id: int) -> Optional[TicketAttachment]:
+    return session.scalars(
+        select(TicketAttachment).where(TicketAttachment.id == attachment_id, TicketAttachment.ticket_id == ticket.id)
+    ).first()
+
+
 def attachments_of(session: Session, ticket: Ticket) -> List[TicketAttachment]:
     return list(
         session.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id).order_by(TicketAttachment.id))

@@ -3,12 +3,15 @@
 which checks it and leaves an audit event; replies are queued in the outbox by tickets.reply."""
 from __future__ import annotations
 
+import io
+
 from functools import wraps
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from werkzeug.utils import secure_filename
 
 from desk.models import Role, TicketStatus
 from desk.models.base import utcnow
@@ -73,6 +76,23 @@ def timeline(session, ticket):
         "ticket/_history.html", ticket=ticket, items=history(session, ticket),
         names=people_names(users.list_users(session)), refresh_seconds=5,
     )
+
+
+@blueprint.get("/ticket/<ref>/allegati/<int:attachment_id>")
+@role_required(Role.OPERATOR)
+def attachment(ref: str, attachment_id: int):
+    """A file the user sent: always downloaded, never shown inline, so that a file posing as a
+    web page cannot run in the desk's origin."""
+    with db_session() as session:
+        ticket = tickets.find_by_ref(session, ref)
+        found = tickets.find_attachment(session, ticket, attachment_id) if ticket is not None else None
+        if found is None:
+            abort(404)
+        response = send_file(io.BytesIO(found.data), mimetype="application/octet-stream", as_attachment=True,
+                             download_name=secure_filename(found.filename) or f"allegato-{found.id}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @blueprint.post("/ticket/<ref>/prendi")
