@@ -8,54 +8,36 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from desk.config import PROJECT_ROOT
 from desk.models import Role, TicketStatus
 from desk.services import outbox, tickets
+from tests.support.browser import ARTIFACTS, chromium, needs_chromium
 from tests.support.conversation import new_sender
 from tests.support.desk import PASSWORD, desk_app_for, make_user
 from tests.support.stack import custom_of, text_of
+from tests.support.web_server import serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = PROJECT_ROOT / "test-artifacts" / "desk-journey"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+SHOTS = ARTIFACTS / "desk-journey"
 QUESTION = "Al rientro dalla maternità posso chiedere il part-time per qualche mese e poi tornare a tempo pieno?"
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser)")]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 
 @pytest.fixture
 def desk_url(stack):
     _, database, _ = stack
-    server = make_server("127.0.0.1", 0, desk_app_for(database), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(desk_app_for(database)) as url:
+        yield url
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(20_000)
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(20_000)
+        yield page
 
 
 def shot(page, name: str) -> None:

@@ -3,49 +3,29 @@ over loopback HTTP: a ticket opened by the assistant appears without a reload, t
 takes it, and a suggested answer goes into the reply composer. Screenshots in test-artifacts/."""
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
-from desk.config import PROJECT_ROOT
 from desk.models import Role
+from tests.support.browser import ARTIFACTS, chromium, needs_chromium
 from tests.support.desk import PASSWORD, desk_app_for, make_user
 from tests.support.queue import open_ticket
+from tests.support.web_server import serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served_desk(seeded_database):
-    server = make_server("127.0.0.1", 0, desk_app_for(seeded_database), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(desk_app_for(seeded_database)) as url:
+        yield url
 
 
 @pytest.fixture
 def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(20_000)
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(20_000)
+        yield page
 
 
 @pytest.mark.timeout(120)

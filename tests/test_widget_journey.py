@@ -9,23 +9,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from desk.config import PROJECT_ROOT, Settings
+from desk.config import Settings
 from desk.models import Ticket
 from desk.services import tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.web import create_app
 from desk.web.widget import WidgetGateway
+from tests.support.browser import ARTIFACTS, chromium
 from tests.support.web_server import serving
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 W = "#dialoga-widget"  # Playwright's CSS selectors reach into the widget's open shadow root
 XSS_IMG = '<img src=x onerror="window.__pwned=1">'
 XSS_SCRIPT = "<script>window.__pwned=1</script>"
@@ -52,10 +50,8 @@ def desk_app(stack, **settings):
 @pytest.fixture(scope="module")
 def browser():
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
