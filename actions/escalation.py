@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import language_of, latest_intent
-from actions.replies import offer_human, record_turn
+from actions.replies import offer_human, record_turn, why_unanswered
 from actions.tickets import reference_in, tell_status
 
 
@@ -28,7 +28,6 @@ class ActionOfferHuman(Action):
         if latest_intent(tracker).get("name") == "feedback_not_helpful":
             offer_human(dispatcher, language, "not_helpful")
             return []
-        key = "foreign_language" if tracker.get_slot("foreign_language") else "cannot_answer"
-        offer_human(dispatcher, language, key)
+        offer_human(dispatcher, language, why_unanswered(tracker))
         await record_turn(tracker, "unanswered")
         return []

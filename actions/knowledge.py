@@ -8,13 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import channel_of, language_of, latest_intent, latest_text, topic_asked
-from actions.replies import offer_human, record_turn
+from actions.conversation import language_of, topic_asked
+from actions.replies import offer_human, record_turn, record_turn_in, why_unanswered
 from actions.runtime import in_session
 from actions.texts import say
 from desk.answer_format import compose_answer, format_date  # noqa: F401 (format_date: re-exported)
 from desk.db import DatabaseUnavailable
-from desk.services import analytics, directory, knowledge
+from desk.services import directory, knowledge
 from desk.services.directory import ServicePointCard
 from desk.services.knowledge import KnowledgeAnswer, UnknownTopic
 
@@ -38,7 +38,7 @@ class ActionAnswerTopic(Action):
         language = language_of(tracker)
         topic = topic_asked(tracker)
         if tracker.get_slot("foreign_language") or topic is None:
-            offer_human(dispatcher, language, "foreign_language" if tracker.get_slot("foreign_language") else "cannot_answer")
+            offer_human(dispatcher, language, why_unanswered(tracker))
             await record_turn(tracker, "unanswered")
             return []
         try:
@@ -70,9 +70,5 @@ class ActionAnswerTopic(Action):
     ) -> Tuple[KnowledgeAnswer, List[ServicePointCard]]:
         answer = knowledge.answer_for(session, topic, language)
         service_points = directory.points_for_topic(session, topic)
-        intent = latest_intent(tracker)
-        analytics.record_turn(
-            session, tracker.sender_id, "answered", latest_text(tracker), language,
-            channel=channel_of(tracker), topic=topic, intent=intent.get("name"), confidence=intent.get("confidence"),
-        )
+        record_turn_in(session, tracker, "answered", topic)
         return answer, service_points
