@@ -12,6 +12,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def lock_for_writing(session: Session) -> None:
+    """On SQLite, begin the session's transaction with the database's write lock (BEGIN
+    IMMEDIATE), so that a read-then-write unit of work cannot interleave with another
+    process's. pysqlite would otherwise start the transaction only at the first write (and
+    a SAVEPOINT would become the outermost transaction). Other databases lock rows instead."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database could not be reached or failed; callers degrade gracefully."""
 

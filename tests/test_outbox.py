@@ -84,3 +84,37 @@ def test_sent_messages_are_not_due_and_stay_readable_by_address(database):
         assert outbox.due(session, "widget") == [second]
         assert [m.body for m in outbox.for_address(session, "widget", "session-abc", after_id=first.id)] == ["Seconda"]
         assert outbox.for_address(session, "widget", "another-session") == []
+
+
+def test_a_claimed_message_is_hidden_from_other_deliverers_until_its_lease_ends(database):
+    ticket = open_one(database)
+    with database.session() as session:
+        current = tickets.find_by_ref(session, ticket.ref)
+        tickets.reply(session, current, "Prima", actor="op")
+        tickets.reply(session, current, "Seconda", actor="op", set_waiting=False)
+    now = utcnow() + timedelta(seconds=1)
+    with database.session() as session:
+        [first] = outbox.claim_due(session, "telegram", limit=1, lease_seconds=60, now=now)
+    with database.session() as session:
+        [second] = outbox.claim_due(session, "telegram", limit=5, lease_seconds=60, now=now)
+        assert second.id != first.id
+    with database.session() as session:
+        assert outbox.claim_due(session, "telegram", now=now) == []
+        # The deliverer that took the first one died: after the lease it is due again.
+        assert [m.id for m in outbox.claim_due(session, "telegram", now=now + timedelta(seconds=61))] == [first.id, second.id]
+
+
+def test_concurrent_deliverers_on_postgresql_skip_rows_another_one_holds(database):
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: a second deliverer waits for the first one's commit instead")
+    ticket = open_one(database)
+    with database.session() as session:
+        current = tickets.find_by_ref(session, ticket.ref)
+        for body in ("Uno", "Due"):
+            tickets.reply(session, current, body, actor="op", set_waiting=False)
+    now = utcnow() + timedelta(seconds=1)
+    with database.session() as holding:
+        [held] = outbox.claim_due(holding, "telegram", limit=1, now=now)  # not committed yet: its row stays locked
+        with database.session() as other:
+            others = outbox.claim_due(other, "telegram", limit=5, now=now)
+        assert [m.body for m in others] == ["Due"] and held.body == "Uno"

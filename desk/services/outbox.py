@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from desk.db import lock_for_writing
 from desk.models import DeliveryStatus, OutboundKind, OutboundMessage, Ticket, TicketEvent
 from desk.models.base import utcnow
 
@@ -54,6 +55,34 @@ def due(session: Session, channel: str, limit: int = 50, now: Optional[datetime]
             .limit(limit)
         )
     )
+
+
+def claim_due(
+    session: Session, channel: str, limit: int = 50, lease_seconds: int = 60, now: Optional[datetime] = None
+) -> List[OutboundMessage]:
+    """Due messages of a channel taken by one deliverer: each is hidden from the others for
+    `lease_seconds` (its next attempt moves forward), so that two gateway processes never send
+    the same message at the same time. A deliverer that dies before recording the outcome
+    leaves the message due again when the lease ends: delivery stays at least once."""
+    now = now or utcnow()
+    lock_for_writing(session)
+    messages = list(
+        session.scalars(
+            select(OutboundMessage)
+            .where(
+                OutboundMessage.channel == channel,
+                OutboundMessage.status == DeliveryStatus.QUEUED.value,
+                OutboundMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for message in messages:
+        message.next_attempt_at = now + timedelta(seconds=lease_seconds)
+    session.flush()
+    return messages
 
 
 def for_address(session: Session, channel: str, address: str, after_id: int = 0) -> List[OutboundMessage]:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desk.db import lock_for_writing
 from desk.models import OutboundKind, Ticket, TicketAttachment, TicketEvent, TicketEventKind, TicketStatus
 from desk.models.base import utcnow
 from desk.notices import resolution_notice
@@ -164,7 +165,8 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket for an intake, once: the same intake_key always gives the same ticket,
     also when two workers submit it at the same moment."""
-    _take_write_lock_on_sqlite(session)
+    # Opens the transaction before the savepoint below and makes concurrent intakes queue on SQLite's single writer.
+    lock_for_writing(session)
     if intake.intake_key is not None:
         existing = find_by_intake_key(session, intake.intake_key)
         if existing is not None:
@@ -402,16 +404,3 @@ def _ticket_from(intake: TicketIntake, ref: str, sla_due_at: datetime, now: date
 
 def _json_ready(item: Dict[str, Any]) -> Dict[str, Any]:
     return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in item.items()}
-
-
-def _take_write_lock_on_sqlite(session: Session) -> None:
-    """pysqlite opens no transaction before a SAVEPOINT, so the savepoint would become the
-    outermost transaction and releasing it would commit the ticket on its own, whatever the
-    caller's unit of work does next. Beginning the transaction here (IMMEDIATE: with the
-    write lock) keeps the savepoint nested, and makes concurrent intakes queue on SQLite's
-    single writer instead of racing."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    if not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
