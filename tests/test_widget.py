@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.widget.gateway import WIDGET_SCRIPT
+from bot.widget.hours import office_hours
+from bot.widget.replies import widget_messages
 from desk.config import Settings, parse_origins
 from desk.models import DeliveryStatus, OutboundMessage, TicketStatus
 from desk.models.base import utcnow
 from desk.services import outbox, tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.web import create_app
-from desk.web.widget import WIDGET_SCRIPT, office_hours, widget_messages
 from tests.support.stack import free_port
 from tests.support.web_server import RecordingAssistant, serving
 from tests.test_tickets import CALENDAR, MONDAY_9_ROME, intake
@@ -336,7 +338,7 @@ def test_limits_are_shared_through_redis_when_configured(database, assistant):
 
 def test_the_language_of_the_assistants_own_sentences_is_recognised():
     from actions.texts import TEXTS
-    from desk.web.widget import language_of_reply
+    from bot.widget.replies import language_of_reply
 
     assert language_of_reply(TEXTS["cannot_answer"]["en"]) == "en"
     assert language_of_reply(TEXTS["ask_role"]["it"]) == "it"

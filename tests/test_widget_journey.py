@@ -13,12 +13,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from bot.widget.gateway import WidgetGateway
 from desk.config import Settings
 from desk.models import Ticket
 from desk.services import tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.web import create_app
-from desk.web.widget import WidgetGateway
 from tests.support.browser import ARTIFACTS, chromium
 from tests.support.web_server import serving
 

@@ -29,8 +29,9 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
     csrf.init_app(app)
 
+    from bot.widget import gateway as widget  # the widget's endpoints: a way in, served by the desk
     from desk.web import (admin, auth, canned, directory, errors, health, home, knowledge, learning, navigation,
-                          public, queue, reports, telegram_webhook, tickets, widget)
+                          public, queue, reports, telegram_webhook, tickets)
 
     auth.init_app(app)
     errors.init_app(app)
