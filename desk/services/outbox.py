@@ -42,18 +42,19 @@ def enqueue(
 
 def due(session: Session, channel: str, limit: int = 50, now: Optional[datetime] = None) -> List[OutboundMessage]:
     """Queued messages of a channel whose next attempt is due, oldest first."""
-    now = now or utcnow()
-    return list(
-        session.scalars(
-            select(OutboundMessage)
-            .where(
-                OutboundMessage.channel == channel,
-                OutboundMessage.status == DeliveryStatus.QUEUED.value,
-                OutboundMessage.next_attempt_at <= now,
-            )
-            .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
-            .limit(limit)
+    return list(session.scalars(_due_query(channel, limit, now or utcnow())))
+
+
+def _due_query(channel: str, limit: int, now: datetime):
+    return (
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.channel == channel,
+            OutboundMessage.status == DeliveryStatus.QUEUED.value,
+            OutboundMessage.next_attempt_at <= now,
         )
+        .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+        .limit(limit)
     )
 
 
@@ -66,19 +67,7 @@ def claim_due(
     leaves the message due again when the lease ends: delivery stays at least once."""
     now = now or utcnow()
     lock_for_writing(session)
-    messages = list(
-        session.scalars(
-            select(OutboundMessage)
-            .where(
-                OutboundMessage.channel == channel,
-                OutboundMessage.status == DeliveryStatus.QUEUED.value,
-                OutboundMessage.next_attempt_at <= now,
-            )
-            .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    messages = list(session.scalars(_due_query(channel, limit, now).with_for_update(skip_locked=True)))
     for message in messages:
         message.next_attempt_at = now + timedelta(seconds=lease_seconds)
     session.flush()
