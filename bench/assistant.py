@@ -103,7 +103,7 @@ def full_stack_messages() -> List[str]:
 BARE_MESSAGES = ["hello", "I am feeling sad", "yes", "no", "goodbye", "are you a bot?", "good morning", "great"]
 
 
-def run(requests_single: int = 100, requests_concurrent: int = 600) -> str:
+def run(requests_single: int = 300, requests_concurrent: int = 600) -> str:
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
