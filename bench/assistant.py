@@ -62,15 +62,24 @@ def serving_bare(folder: Path) -> Iterator[str]:
         yield url
 
 
-async def load(url: str, messages: List[str], concurrency: int, total: int) -> Dict[str, float]:
+# Each simulated user sends this many messages, then another user starts: the cost of a
+# message grows with the length of its conversation, and real ones are short.
+MESSAGES_PER_CONVERSATION = 10
+
+
+async def load(url: str, messages: List[str], concurrency: int, total: int,
+               messages_per_conversation: int = MESSAGES_PER_CONVERSATION) -> Dict[str, float]:
     latencies: List[float] = []
     errors = 0
     counter = iter(range(total))
 
     async def conversation(client: httpx.AsyncClient, worker: int) -> None:
         nonlocal errors
-        sender = f"bench-{worker}-{uuid.uuid4().hex[:6]}"
+        sent = 0
         for index in counter:
+            if sent % messages_per_conversation == 0:  # a new user: conversations are short
+                sender = f"bench-{worker}-{uuid.uuid4().hex[:8]}"
+            sent += 1
             body = {"sender": sender, "message": messages[index % len(messages)]}
             started = time.perf_counter()
             try:
@@ -132,7 +141,8 @@ def run(requests_single: int = 300, requests_concurrent: int = 600) -> str:
         "",
         "Full stack = Rasa server + action server (language detection and the knowledge base read from SQLite "
         "on every answer), asked held-out questions. Bare = the `rasa init` starter bot, no action server, asked its own phrases. "
-        "Conversations send messages back to back; latency is per REST request.",
+        f"Each simulated user sends {MESSAGES_PER_CONVERSATION} messages back to back, then a new user starts; "
+        "latency is per REST request.",
         "",
         "| assistant | concurrent conversations | requests | errors | p50 ms | p95 ms | throughput msg/s |",
         "|---|---|---|---|---|---|---|",

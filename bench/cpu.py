@@ -44,13 +44,14 @@ def run(messages: int = 150) -> str:
             }
             asyncio.run(load(assistant.url, full_stack_messages(), 1, 20))  # warm up
             before = {name: sum(map(cpu_seconds, pids)) for name, pids in processes.items()}
-            result = asyncio.run(load(assistant.url, full_stack_messages(), 1, messages))
+            # One long conversation, as when the baseline below was measured.
+            result = asyncio.run(load(assistant.url, full_stack_messages(), 1, messages, messages_per_conversation=messages))
             after = {name: sum(map(cpu_seconds, pids)) for name, pids in processes.items()}
     lines = [
         "## Assistant: CPU per message",
         "",
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with `.venv/bin/python -m bench.run --only cpu` "
-        f"(bench/cpu.py): {result['requests']} held-out questions sent one at a time, CPU time from the kernel's "
+        f"(bench/cpu.py): {result['requests']} held-out questions sent one at a time in one conversation, CPU time from the kernel's "
         "accounting of each process.",
         "",
         "| process | CPU ms per message |",
