@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from desk.models import SERVICE_POINT_KINDS, ServicePoint
 from desk.models.base import utcnow
-from desk.services.validation import is_web_url
+from desk.services.validation import InvalidFields, is_web_url
 from desk.text import printable
 from desk.topics import load_topics
 
@@ -29,10 +29,8 @@ _TEXT_LIMITS = {"name": 200, "address": 300, "municipality": 120, "phone": 120, 
 MAX_POINTS_IN_ANSWER = 3
 
 
-class InvalidServicePoint(ValueError):
-    def __init__(self, errors: Dict[str, str]):
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
-        self.errors = errors
+class InvalidServicePoint(InvalidFields):
+    pass
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from desk.models import KnowledgeEntry, KnowledgeVersion
 from desk.models.base import utcnow
-from desk.services.validation import is_web_url
+from desk.services.validation import InvalidFields, is_web_url
 
 EDITABLE_FIELDS = (
     "title_it", "title_en", "answer_it", "answer_en", "source", "source_url",
@@ -31,10 +31,8 @@ class EditConflict(RuntimeError):
         self.topic, self.based_on, self.current, self.current_author = topic, based_on, current, current_author
 
 
-class InvalidEntry(ValueError):
-    def __init__(self, errors: Dict[str, str]):
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
-        self.errors = errors
+class InvalidEntry(InvalidFields):
+    pass
 
 
 @dataclass(frozen=True)

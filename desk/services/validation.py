@@ -1,5 +1,14 @@
 """Small checks shared by the services that take operators' input."""
+from typing import Dict
 from urllib.parse import urlsplit
+
+
+class InvalidFields(ValueError):
+    """Operator input refused, with a message per field for the form to show."""
+
+    def __init__(self, errors: Dict[str, str]):
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
 
 
 def is_web_url(value: str) -> bool:
