@@ -13,8 +13,8 @@ import pytest
 
 from desk.models import Role, TicketStatus
 from desk.services import outbox, tickets
-from tests.support.browser import ARTIFACTS, chromium, needs_chromium
-from tests.support.conversation import new_sender
+from tests.support.browser import ARTIFACTS, desk_page, needs_chromium
+from tests.support.conversation import new_sender, open_worker_ticket
 from tests.support.desk import PASSWORD, desk_app_for, make_user
 from tests.support.stack import custom_of, text_of
 from tests.support.web_server import serving
@@ -34,24 +34,13 @@ def desk_url(stack):
 
 @pytest.fixture
 def page():
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(20_000)
+    with desk_page() as page:
         yield page
 
 
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def escalate_through_rest(assistant) -> str:
-    sender = new_sender()
-    assert custom_of(assistant.say(sender, "vorrei parlare con un operatore")).get("asks") == "role"
-    for answer in ("worker", "Chiara Verdi", "chiara.verdi@example.org", QUESTION):
-        replies = assistant.say(sender, answer)
-    assert custom_of(replies).get("asks") == "consent", text_of(replies)
-    return custom_of(assistant.say(sender, "/affirm"))["ticket"]["ref"]
 
 
 def report_csv(page, desk_url: str, section: str):
@@ -86,7 +75,7 @@ def test_an_operator_clears_a_ticket_and_keeps_the_knowledge_base_true(stack, de
 
     page.goto(f"{desk_url}/coda")
     page.evaluate("window.__notReloaded = true")
-    ref = escalate_through_rest(assistant)
+    ref = open_worker_ticket(assistant, new_sender(), "Chiara Verdi", "chiara.verdi@example.org", QUESTION)
     row = page.wait_for_selector(f'tr[data-ref="{ref}"]', timeout=20_000)  # the queue polls every 5 s
     assert page.evaluate("window.__notReloaded") is True
     assert "nuovo" in row.inner_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from desk.models import Role
-from tests.support.browser import ARTIFACTS, chromium, needs_chromium
+from tests.support.browser import ARTIFACTS, desk_page, needs_chromium
 from tests.support.desk import PASSWORD, desk_app_for, make_user
 from tests.support.queue import open_ticket
 from tests.support.web_server import serving
@@ -22,9 +22,7 @@ def served_desk(seeded_database):
 
 @pytest.fixture
 def browser_page():
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(20_000)
+    with desk_page() as page:
         yield page
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from desk.models import Ticket
 from desk.services import tickets
 from desk.topics import load_topics
-from tests.support.conversation import new_sender
+from tests.support.conversation import new_sender, open_worker_ticket
 from tests.support.stack import custom_of, text_of
 
 pytestmark = pytest.mark.e2e
@@ -135,10 +135,8 @@ def test_an_unknown_reference_is_not_found(assistant):
 def test_a_reply_from_a_user_waiting_on_them_goes_back_to_the_queue(stack):
     assistant, database, _ = stack
     sender = new_sender()
-    for message in ("operatore", "lavoratrice", "Eva Rosa", "eva@example.org",
-                    "Posso usare i permessi 104 a ore per mia madre?", "/affirm"):
-        replies = assistant.say(sender, message)
-    ref = custom_of(replies)["ticket"]["ref"]
+    ref = open_worker_ticket(assistant, sender, "Eva Rosa", "eva@example.org",
+                             "Posso usare i permessi 104 a ore per mia madre?")
     with database.session() as session:
         ticket = tickets.find_by_ref(session, ref)
         tickets.reply(session, ticket, "Sì: ci dica quanti giorni le servono questo mese.", actor="op@desk")
@@ -168,10 +166,8 @@ def test_a_doubled_submission_opens_one_ticket(stack):
 def test_bot_gives_the_user_back_to_the_assistant_while_an_operator_handles_the_ticket(stack):
     assistant, database, _ = stack
     sender = new_sender()
-    for message in ("operatore", "lavoratrice", "Ida Neri", "ida@example.org",
-                    "Il mio datore può negarmi lo smart working se ho un figlio di 10 anni?", "/affirm"):
-        replies = assistant.say(sender, message)
-    ref = custom_of(replies)["ticket"]["ref"]
+    ref = open_worker_ticket(assistant, sender, "Ida Neri", "ida@example.org",
+                             "Il mio datore può negarmi lo smart working se ho un figlio di 10 anni?")
     with database.session() as session:
         tickets.assign(session, tickets.find_by_ref(session, ref), "op@desk", actor="op@desk")
         tickets.change_status(session, tickets.find_by_ref(session, ref), "in_progress", actor="op@desk")

@@ -28,3 +28,12 @@ def chromium() -> Iterator["Browser"]:  # noqa: F821 (playwright's type, importe
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def desk_page() -> Iterator["Page"]:  # noqa: F821
+    """A page at desktop size in a fresh Chromium, waiting up to 20 s for what it is told to."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(20_000)
+        yield page

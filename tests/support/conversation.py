@@ -21,3 +21,15 @@ def training_example(topic: str, language: str, min_words: int = 8) -> str:
                 examples = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
                 return next((text for text in examples if len(text.split()) >= min_words), examples[0])
     raise LookupError(topic)
+
+
+def open_worker_ticket(assistant, sender: str, name: str, email: str, question: str) -> str:
+    """Fill the ticket form through the REST channel as a worker who asks for a person;
+    returns the reference the assistant gives."""
+    from tests.support.stack import custom_of, text_of
+
+    assert custom_of(assistant.say(sender, "vorrei parlare con un operatore")).get("asks") == "role"
+    for message in ("lavoratrice", name, email, question):
+        replies = assistant.say(sender, message)
+    assert custom_of(replies).get("asks") == "consent", text_of(replies)
+    return custom_of(assistant.say(sender, "/affirm"))["ticket"]["ref"]
