@@ -76,9 +76,13 @@ def run_job(database: Database, setup: TrainingSetup, job_id: int, worker: str) 
     candidates.mkdir(parents=True, exist_ok=True)
     log_file = candidates / f"{name}.log"
 
+    lease = {"lost": False}
+
     def keep_going(tail: Optional[str] = None) -> bool:
         with database.session() as session:
-            return jobs.renew(session, job_id, worker, setup.lease_seconds, tail)
+            held = jobs.renew(session, job_id, worker, setup.lease_seconds, tail)
+        lease["lost"] = not held
+        return held
 
     try:
         log.info("training job %d: rasa train -> %s", job_id, name)
@@ -101,6 +105,9 @@ def run_job(database: Database, setup: TrainingSetup, job_id: int, worker: str) 
         log.warning("training job %d was taken over by another worker", job_id)
         return None
     except Exception as error:  # noqa: BLE001 - every failure is shown on the desk's page
+        if lease["lost"]:
+            log.warning("training job %d was taken over by another worker", job_id)
+            return None
         log.exception("training job %d failed", job_id)
         with database.session() as session:
             jobs.finish(session, job_id, worker, JobStatus.FAILED, error=str(error),
