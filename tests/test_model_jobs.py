@@ -12,7 +12,9 @@ from desk.models import JobStatus, ModelSource, ModelStatus, ModelVersion, Train
 from desk.models.base import utcnow
 from desk.services.models import jobs, runner, versions
 from desk.services.models.jobs import TrainingAlreadyActive
+from desk.services.models.training import extra_nlu_dirs, inputs_fingerprint, training_command
 from desk.services.models.versions import NotPromotable
+from tests.support.stack import VENV_BIN
 
 
 def queued_job(database, actor="sup@sportello.example"):
@@ -161,3 +163,15 @@ def test_a_worker_stops_training_when_another_took_the_job_over(database, tmp_pa
     assert (utcnow() - started).total_seconds() < 20
     with database.session() as session:
         assert session.get(TrainingJob, job_id).status == JobStatus.TRAINING.value  # left to its new owner
+
+
+def test_the_learning_loops_folder_is_trained_on_when_it_lives_outside_data_nlu(tmp_path):
+    learned = tmp_path / "learned"
+    (learned / "it").mkdir(parents=True)
+    (learned / "it" / "learned.yml").write_text('version: "3.1"\nnlu: []\n')
+    assert extra_nlu_dirs(PROJECT_ROOT, PROJECT_ROOT / "data" / "nlu") == []
+    assert extra_nlu_dirs(PROJECT_ROOT, learned) == [learned.resolve()]
+    command = training_command(VENV_BIN / "rasa", tmp_path / "out", "name", [learned])
+    assert command[command.index("--data") + 1:command.index("--out")] == [
+        "data/nlu", "data/rules", "data/stories", str(learned)]
+    assert inputs_fingerprint(PROJECT_ROOT, [learned]) != inputs_fingerprint(PROJECT_ROOT)

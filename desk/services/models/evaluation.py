@@ -5,8 +5,11 @@ anything else (nlu_fallback, out_of_scope, greetings...) counts as an escalation
 therefore measure understanding only and can differ slightly from `make eval`, which goes through
 the whole stack (e.g. language checks); both models are measured the same way.
 
-Loading Rasa costs memory and time, so the worker runs this module in a child process:
-    python -m desk.services.models.evaluation --out figures.json MODEL.tar.gz [MODEL.tar.gz ...]
+Loading Rasa costs memory and time, so the worker runs this module in a child process, from the
+project root (eval/ and our Rasa components are imported from there):
+    python -m desk.services.models.evaluation --out figures.json [--live LIVE.tar.gz
+        --live-dataset HASH] CANDIDATE.tar.gz
+The live model is evaluated only when its cached figures were measured on other cases.
 """
 from __future__ import annotations
 
@@ -41,10 +44,6 @@ def development_cases() -> List[Dict]:
     return load_cases()
 
 
-def current_dataset_fingerprint() -> str:
-    return dataset_fingerprint(development_cases())
-
-
 async def _parse_all(agent, cases: Sequence[Dict], topics: Collection[str]) -> List[Dict]:
     results = []
     for case in cases:
@@ -70,14 +69,17 @@ def evaluate_model_file(model_path: Path, cases: Sequence[Dict]) -> Dict:
 
 
 def evaluate_in_child_process(
-    model_paths: Sequence[Path], out_file: Path, log_file: Path,
+    candidate: Path, out_file: Path, log_file: Path, live: Optional[Path] = None, live_dataset: Optional[str] = None,
     keep_waiting: Callable[[], bool] = lambda: True, timeout: float = 900, poll_seconds: float = 5,
 ) -> Dict:
     """Run this module in a child process (appending its output to log_file) and return
-    {"dataset": ..., "models": {str(path): figures}}. keep_waiting() is called every poll_seconds
-    (the worker renews its lease there); False stops the child."""
-    command = [sys.executable, "-m", "desk.services.models.evaluation", "--out", str(out_file),
-               *[str(path) for path in model_paths]]
+    {"dataset": ..., "models": {str(path): figures}}, the live model included only if it was
+    measured again. keep_waiting() is called every poll_seconds (the worker renews its lease
+    there); False stops the child."""
+    command = [sys.executable, "-m", "desk.services.models.evaluation", "--out", str(out_file)]
+    if live is not None:
+        command += ["--live", str(live), "--live-dataset", live_dataset or ""]
+    command.append(str(candidate))
     with open(log_file, "ab") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
         _wait(process, keep_waiting, timeout, poll_seconds)
@@ -118,14 +120,19 @@ def _quiet_rasa() -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate models on eval/heldout (NLU only).")
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("models", nargs="+", type=Path)
+    parser.add_argument("--live", type=Path, help="the live model, measured unless --live-dataset is current")
+    parser.add_argument("--live-dataset", default="", help="the dataset hash of the live model's cached figures")
+    parser.add_argument("candidate", type=Path)
     args = parser.parse_args(argv)
     _quiet_rasa()
     # Our own Rasa components (classifiers/, policies/) are imported by name from the project root.
     sys.path.insert(0, str(PROJECT_ROOT))
     cases = development_cases()
     figures = {"dataset": dataset_fingerprint(cases), "models": {}}
-    for path in args.models:
+    models = [args.candidate]
+    if args.live is not None and args.live_dataset != figures["dataset"]:
+        models.append(args.live)
+    for path in models:
         figures["models"][str(path)] = evaluate_model_file(path, cases)
         print(f"evaluated {path.name}: {json.dumps(figures['models'][str(path)]['score']['all'])}", flush=True)
     args.out.write_text(json.dumps(figures), encoding="utf-8")

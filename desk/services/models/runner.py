@@ -116,21 +116,19 @@ def run_job(database: Database, setup: TrainingSetup, job_id: int, worker: str) 
 
 
 def _evaluate_and_record(database, setup, job_id, worker, model_file, fingerprint, log_file, keep_going) -> JobStatus:
-    dataset = evaluation.current_dataset_fingerprint()
     with database.session() as session:
         live = versions.sync_live(session, setup.models_dir)
         live_id = live.id if live is not None else None
         live_file = setup.models_dir / live.file_path if live is not None else None
-        live_figures = live.metrics if live is not None and (live.metrics or {}).get("dataset") == dataset else None
-    to_evaluate = [model_file]
-    if live is not None and live_figures is None:
-        to_evaluate.append(live_file)
+        cached = live.metrics if live is not None else None
     measured = evaluation.evaluate_in_child_process(
-        to_evaluate, log_file.with_suffix(".json"), log_file, keep_waiting=keep_going,
+        model_file, log_file.with_suffix(".json"), log_file, live=live_file,
+        live_dataset=(cached or {}).get("dataset"), keep_waiting=keep_going,
         timeout=setup.eval_timeout, poll_seconds=setup.poll_seconds,
     )
     candidate_figures = json_safe({"dataset": measured["dataset"], **measured["models"][str(model_file)]})
-    if live is not None and live_figures is None:
+    live_figures = cached
+    if live_file is not None and str(live_file) in measured["models"]:
         live_figures = json_safe({"dataset": measured["dataset"], **measured["models"][str(live_file)]})
     decision = gate.judge(candidate_figures["score"]["all"], live_figures["score"]["all"] if live_figures else None)
     status = JobStatus.DONE if decision.passed else JobStatus.REFUSED
@@ -138,7 +136,7 @@ def _evaluate_and_record(database, setup, job_id, worker, model_file, fingerprin
         compared_with = None
         if live_id is not None:
             live_row = session.get(ModelVersion, live_id)
-            live_row.metrics = live_figures
+            live_row.metrics = {**(live_row.metrics or {}), **live_figures}  # keeps how it passed the gate
             compared_with = {"version_id": live_id, "sha256": live_row.sha256, "score": live_figures["score"]}
         version = ModelVersion(
             sha256=versions.sha256_of(model_file), file_path=str(model_file.relative_to(setup.models_dir)),
