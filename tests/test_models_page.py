@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from desk.models import JobStatus, ModelStatus, ModelVersion, Role, TrainingJob
+from desk.models import JobStatus, ModelStatus, ModelVersion, Role
 from desk.services.models import jobs, versions
 from tests.support.desk import desk_app_for, log_in, make_user, post_form
 
@@ -83,6 +83,7 @@ def test_a_supervisor_queues_one_training_and_follows_it(app, seeded_database):
     fragment = client.get("/modelli/stato").get_data(as_text=True)
     assert 'aria-current="step"' in fragment and "Addestramento</strong>" in fragment and "Epochs: 100%" in fragment
     assert 'hx-trigger="every' in fragment
+    assert "HX-Refresh" not in client.get("/modelli/stato", headers={"HX-Request": "true"}).headers
 
 
 def test_a_finished_job_shows_both_models_figures_and_promotes(app, seeded_database, models_dir):
@@ -90,6 +91,8 @@ def test_a_finished_job_shows_both_models_figures_and_promotes(app, seeded_datab
     client = client_as(app, seeded_database, Role.SUPERVISOR)
     fragment = client.get("/modelli/stato").get_data(as_text=True)
     assert "hx-trigger" not in fragment  # nothing left to follow
+    # The page that was following the job reloads once, to show the history and the button.
+    assert client.get("/modelli/stato", headers={"HX-Request": "true"}).headers.get("HX-Refresh") == "true"
     assert "Superato" in fragment and "98.1%" in fragment and "97.3%" in fragment
     assert f'/modelli/{candidate_id}/attiva' in fragment
     response = post_form(client, f"/modelli/{candidate_id}/attiva", page="/modelli/", follow_redirects=True)

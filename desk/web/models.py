@@ -71,7 +71,12 @@ def index():
 def status():
     with db_session() as session:
         context = _status_context(session)
-    return render_template("models/_job.html", **context)
+    response = current_app.make_response(render_template("models/_job.html", **context))
+    job = context["job"]
+    if request.headers.get("HX-Request") and (job is None or not job.active):
+        # The job the page was following has ended: reload it once (history, button).
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @blueprint.post("/modelli/addestra")

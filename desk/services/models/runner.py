@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import math
-import socket
 import os
+import socket
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Optional
 
 from desk.db import Database
 from desk.models import JobStatus, ModelSource, ModelStatus, ModelVersion
