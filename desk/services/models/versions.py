@@ -142,6 +142,8 @@ def promote(session: Session, version_id: int, actor: str, models_dir: Path,
     records who and when."""
     now = now or utcnow()
     lock_for_writing(session)
+    # Two promotions at once wait for each other on the live row: one live version at a time.
+    session.scalars(select(ModelVersion).where(ModelVersion.status == ModelStatus.LIVE.value).with_for_update()).all()
     version = session.scalars(
         select(ModelVersion).where(ModelVersion.id == version_id).with_for_update()
     ).first()
