@@ -8,6 +8,12 @@ export ACTIONS_PORT ?= 5055
 export DESK_HOST ?= 127.0.0.1
 export DESK_PORT ?= 8000
 export DIALOGA_DATABASE_URL ?= sqlite:///$(CURDIR)/var/dialoga.db
+# The assistant pulls the live model from the desk (Rasa's model server, see README "Model updates");
+# DIALOGA_RASA_ENDPOINTS=endpoints.yml runs it on the local file models/dialoga.tar.gz instead.
+export DIALOGA_RASA_ENDPOINTS ?= endpoints.model-server.yml
+export DIALOGA_MODEL_SERVER_URL ?= http://127.0.0.1:$(DESK_PORT)/models/live.tar.gz
+export DIALOGA_MODEL_SERVER_TOKEN ?= dev-only-model-token
+export DIALOGA_MODEL_PULL_SECONDS ?= 10
 # Rasa and TensorFlow: quiet logs, no telemetry.
 export RASA_TELEMETRY_ENABLED ?= false
 export TF_CPP_MIN_LOG_LEVEL ?= 2

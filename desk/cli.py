@@ -1,4 +1,4 @@
-"""`dialoga` command line: database migrations and knowledge-base seeding."""
+"""`dialoga` command line: database migrations, knowledge-base seeding, accounts, the worker."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +7,7 @@ import click
 
 from desk import migrate
 from desk.config import Settings
-from desk.db import Database
+from desk.db import Database, DatabaseUnavailable
 from desk.models import Role
 from desk.services.directory import seed_directory
 from desk.services.seeding import seed_knowledge
@@ -91,25 +91,35 @@ def users_create(email: str, display_name: str, role: str, password: str) -> Non
 
 @main.command()
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
-@click.option("--once", is_flag=True, help="Run one round and exit.")
+@click.option("--once", is_flag=True, help="Run one round and exit (a claimed training job runs to its end).")
 def worker(interval: float, once: bool) -> None:
-    """Background work: register intakes saved while the database was down."""
+    """Background work: register intakes saved while the database was down; train, evaluate and
+    record models requested from the desk (one job at a time, in a thread)."""
     import time
 
     from desk.services.business_hours import BusinessCalendar
     from desk.services.intake_spool import IntakeSpool
+    from desk.services.models.runner import BackgroundTrainer, TrainingSetup
 
     settings = Settings.from_env()
     database = Database.from_settings(settings)
     spool = IntakeSpool(settings.spool_dir)
     calendar = BusinessCalendar.from_env()
+    trainer = BackgroundTrainer(database, TrainingSetup.from_settings(settings))
     log = logging.getLogger("dialoga.worker")
     try:
         while True:
             registered = spool.drain(database, calendar)
             if registered:
                 log.info("registered %d intakes saved while the database was unavailable", registered)
+            try:
+                trainer.poll()
+            except DatabaseUnavailable:
+                log.warning("database unavailable: no training round")
+            except Exception:  # noqa: BLE001 - the spool must keep draining whatever happens to training
+                log.exception("training round failed")
             if once:
+                trainer.join()
                 return
             time.sleep(interval)
     finally:

@@ -65,6 +65,11 @@ class Settings:
     widget_session_days: int = 30
     # Rate-limit counters shared by several desk processes; kept in each process's memory when unset.
     redis_url: Optional[str] = None
+    # The assistant's models: the live file (dialoga.tar.gz), candidates trained from the desk, and
+    # the secret the assistants send (Rasa's model-server `token`) to pull the live model from the
+    # desk's /models/live.tar.gz; that endpoint answers 404 while no token is set.
+    models_dir: Path = PROJECT_ROOT / "models"
+    model_server_token: Optional[str] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -116,6 +121,8 @@ class Settings:
             widget_poll_seconds=float(environ.get("DIALOGA_WIDGET_POLL_SECONDS", defaults.widget_poll_seconds)),
             widget_session_days=int(environ.get("DIALOGA_WIDGET_SESSION_DAYS", defaults.widget_session_days)),
             redis_url=environ.get("DIALOGA_REDIS_URL") or None,
+            models_dir=Path(environ.get("DIALOGA_MODELS_DIR", defaults.models_dir)),
+            model_server_token=environ.get("DIALOGA_MODEL_SERVER_TOKEN") or None,
         )
 
 

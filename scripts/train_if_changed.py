@@ -1,15 +1,17 @@
 """Train the Rasa model only when its inputs changed.
 
-The fingerprint is a hash of config.yml, domain.yml, the training data
-(data/nlu, data/rules, data/stories) and our own Rasa components (classifiers/,
-policies/); the knowledge base is data read at answer time and does not count."""
+The fingerprint and the command line live in desk/services/models/training.py, shared with the
+desk's training jobs (the "Modelli" page): a hash of config.yml, domain.yml, the training data
+(data/nlu, data/rules, data/stories) and our own Rasa components (classifiers/, policies/); the
+knowledge base is data read at answer time and does not count."""
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from desk.services.models.training import inputs_fingerprint, training_command
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
@@ -17,36 +19,14 @@ FINGERPRINT = MODELS / "fingerprint.sha256"
 MODEL = MODELS / "dialoga.tar.gz"
 
 
-def training_inputs() -> list:
-    files = [ROOT / "config.yml", ROOT / "domain.yml"]
-    for folder in ("nlu", "rules", "stories"):
-        files += sorted((ROOT / "data" / folder).rglob("*.yml"))
-    # The model also holds what our own components learnt: their code changes the model.
-    for package in ("classifiers", "policies"):
-        files += sorted((ROOT / package).glob("*.py"))
-    return files
-
-
-def fingerprint() -> str:
-    digest = hashlib.sha256()
-    for path in training_inputs():
-        digest.update(str(path.relative_to(ROOT)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def main() -> int:
-    current = fingerprint()
+    current = inputs_fingerprint(ROOT)
     if MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text().strip() == current:
         print(f"model up to date ({MODEL.relative_to(ROOT)}, fingerprint {current[:12]})")
         return 0
     MODELS.mkdir(exist_ok=True)
     started = time.monotonic()
-    command = [
-        str(ROOT / ".venv" / "bin" / "rasa"), "train", "--config", "config.yml", "--domain", "domain.yml",
-        "--data", "data/nlu", "data/rules", "data/stories", "--out", "models", "--fixed-model-name", "dialoga",
-    ]
-    result = subprocess.run(command, cwd=ROOT)
+    result = subprocess.run(training_command(ROOT / ".venv" / "bin" / "rasa", Path("models"), "dialoga"), cwd=ROOT)
     if result.returncode != 0:
         return result.returncode
     FINGERPRINT.write_text(current + "\n")

@@ -108,7 +108,7 @@ def confirm_label():
     added = sum(len(change.added) for change in plan.changes)
     if added:
         flash(f"{added} esempi aggiunti all'argomento «{topic}»: l'assistente li imparerà al prossimo "
-              "addestramento (make run riaddestra il modello quando i dati cambiano).", "success")
+              "addestramento (un supervisore lo avvia dalla pagina Modelli).", "success")
     else:
         flash(f"Gruppo segnato come «{topic}»: gli esempi erano già nei dati di addestramento.", "success")
     return _back()
