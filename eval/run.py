@@ -41,6 +41,8 @@ def outcome(replies) -> Dict[str, str]:
         return {"kind": "answer", "topic": custom["topic"]}
     if custom.get("escalation"):
         return {"kind": "escalation", "topic": ""}
+    if custom.get("clarify"):  # asked which topic was meant: neither an answer nor an offer
+        return {"kind": "clarify", "topic": ""}
     return {"kind": "other", "topic": ""}
 
 
