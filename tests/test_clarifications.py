@@ -22,6 +22,10 @@ def last_days() -> Period:
     return Period(first_day=today - timedelta(days=30), last_day=today + timedelta(days=1))
 
 
+def read_csv(response):
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
 def clarify(database, text, offered, then=None, language="it", conversation=None):
     """A clarification of `text`, then the user's next turn (an intent, or None for no answer)."""
     conversation = conversation or f"conv-{text}"
@@ -67,11 +71,11 @@ def test_reports_count_clarifications_their_topics_and_choices(seeded_database, 
     html = client.get("/reports/", query_string=query).get_data(as_text=True)
     assert "Chiarimenti e scelte degli utenti" in html and "Argomenti proposti nei chiarimenti" in html
     assert "Ha chiesto una persona" in html
-    rows = list(csv.reader(io.StringIO(client.get("/reports/clarifications.csv", query_string=query).get_data(as_text=True).lstrip("\ufeff"))))
+    rows = read_csv(client.get("/reports/clarifications.csv", query_string=query))
     assert rows[1] == ["Chiarimenti chiesti", "4", "0.5000"]
     assert rows[2:] == [["Ha scelto uno degli argomenti", "1", "0.2500"], ["Ha chiesto una persona", "1", "0.2500"],
                         ["Ha scritto altro", "1", "0.2500"], ["Nessuna risposta", "1", "0.2500"]]
-    topics = list(csv.reader(io.StringIO(client.get("/reports/clarified_topics.csv", query_string=query).get_data(as_text=True).lstrip("\ufeff"))))
+    topics = read_csv(client.get("/reports/clarified_topics.csv", query_string=query))
     assert topics[1][0] == "sanarti" and topics[1][2:5] == ["4", "3", "0"]
 
 

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions import runtime
 from actions.clarify import offered_by_last_reply
 from actions.escalation import ActionOfferHuman
 from actions.intake import conversation_transcript
@@ -91,6 +92,17 @@ def test_another_language_is_not_clarified(action_database):
     messages, _ = run(ActionOfferHuman(), tracker("congé parental?", "nlu_fallback", AMBIGUOUS,
                                                   slots={"foreign_language": "fr"}, confidence=0.35))
     assert messages[0]["custom"] == {"escalation": "offer"}
+
+
+def test_an_unreachable_database_gives_the_offer_not_a_clarification_without_titles(monkeypatch):
+    monkeypatch.setenv("DIALOGA_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("DIALOGA_DB_CONNECT_TIMEOUT", "1")
+    runtime.database.cache_clear()
+    try:
+        messages, _ = run(ActionOfferHuman(), tracker("congedo?", "nlu_fallback", AMBIGUOUS, confidence=0.35))
+    finally:
+        runtime.database.cache_clear()
+    assert [message["custom"] for message in messages] == [{"escalation": "offer"}]
 
 
 def choose(action_database, text, intent, sender="user-1"):
