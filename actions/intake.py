@@ -60,13 +60,28 @@ def is_yes(tracker: Tracker) -> Optional[bool]:
 
 
 def conversation_transcript(tracker: Tracker, limit: int = 60) -> List[Dict[str, str]]:
+    """The conversation as the user saw it: a pressed button reads as its title, not its payload."""
     lines = []
+    buttons: Dict[str, str] = {}  # payload -> title, of the assistant's messages since the user last spoke
     for event in tracker.events:
         if event.get("event") == "user" and event.get("text"):
-            lines.append({"who": "user", "text": printable(event["text"]), "at": event.get("timestamp")})
-        elif event.get("event") == "bot" and event.get("text"):
-            lines.append({"who": "bot", "text": event["text"], "at": event.get("timestamp")})
+            text = printable(event["text"])
+            lines.append({"who": "user", "text": buttons.get(text.strip(), text), "at": event.get("timestamp")})
+            buttons = {}
+        elif event.get("event") == "bot":
+            buttons.update(button_titles(event))
+            if event.get("text"):
+                lines.append({"who": "bot", "text": event["text"], "at": event.get("timestamp")})
     return lines[-limit:]
+
+
+def button_titles(bot_event: Dict[str, Any]) -> Dict[str, str]:
+    """{payload: title} of a bot message's buttons."""
+    titles = {}
+    for button in (bot_event.get("data") or {}).get("buttons") or []:
+        if isinstance(button, dict) and button.get("payload") and button.get("title"):
+            titles[str(button["payload"]).strip()] = printable(str(button["title"]))
+    return titles
 
 
 def last_unanswered_message(tracker: Tracker) -> Optional[Dict[str, Any]]:

@@ -41,34 +41,41 @@ class ActionAnswerTopic(Action):
             offer_human(dispatcher, language, why_unanswered(tracker))
             await record_turn(tracker, "unanswered")
             return []
-        try:
-            answer, service_points = await in_session(
-                lambda session: self._read_and_record(session, tracker, topic, language)
-            )
-        except (DatabaseUnavailable, UnknownTopic) as exc:
-            log.error("knowledge base unavailable for %s: %s", topic, exc)
-            offer_human(dispatcher, language, "knowledge_unavailable")
-            return []
-        dispatcher.utter_message(
-            text=compose_answer(answer, service_points),
-            buttons=answer_buttons(language),
-            json_message={
-                "topic": answer.topic,
-                "source": answer.source,
-                "source_url": answer.source_url,
-                "verified_on": answer.verified_on.isoformat(),
-                "title": answer.title,
-                "unconfirmed": answer.unconfirmed,
-                "language": language,
-            },
-        )
-        return [SlotSet("last_topic", topic)]
+        return await answer_topic(dispatcher, tracker, topic, language)
 
-    @staticmethod
-    def _read_and_record(
-        session, tracker: Tracker, topic: str, language: str
-    ) -> Tuple[KnowledgeAnswer, List[ServicePointCard]]:
-        answer = knowledge.answer_for(session, topic, language)
-        service_points = directory.points_for_topic(session, topic)
-        record_turn_in(session, tracker, "answered", topic)
-        return answer, service_points
+
+async def answer_topic(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, language: str
+) -> List[Dict[Text, Any]]:
+    """Answer the topic from its knowledge-base entry, with its source, date and buttons."""
+    try:
+        answer, service_points = await in_session(
+            lambda session: _read_and_record(session, tracker, topic, language)
+        )
+    except (DatabaseUnavailable, UnknownTopic) as exc:
+        log.error("knowledge base unavailable for %s: %s", topic, exc)
+        offer_human(dispatcher, language, "knowledge_unavailable")
+        return []
+    dispatcher.utter_message(
+        text=compose_answer(answer, service_points),
+        buttons=answer_buttons(language),
+        json_message={
+            "topic": answer.topic,
+            "source": answer.source,
+            "source_url": answer.source_url,
+            "verified_on": answer.verified_on.isoformat(),
+            "title": answer.title,
+            "unconfirmed": answer.unconfirmed,
+            "language": language,
+        },
+    )
+    return [SlotSet("last_topic", topic)]
+
+
+def _read_and_record(
+    session, tracker: Tracker, topic: str, language: str
+) -> Tuple[KnowledgeAnswer, List[ServicePointCard]]:
+    answer = knowledge.answer_for(session, topic, language)
+    service_points = directory.points_for_topic(session, topic)
+    record_turn_in(session, tracker, "answered", topic)
+    return answer, service_points

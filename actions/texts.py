@@ -11,6 +11,14 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "button_human": {"it": "Parla con una persona", "en": "Talk to a person"},
     "button_yes_human": {"it": "Sì, scrivete a un operatore", "en": "Yes, ask an operator"},
     "button_no": {"it": "No, grazie", "en": "No, thanks"},
+    "clarify": {
+        "it": "Non sono sicuro di aver capito bene. Di quale di questi argomenti vuoi sapere?",
+        "en": "I'm not sure I understood. Which of these topics do you mean?",
+    },
+    "button_none_of_these": {
+        "it": "Nessuna di queste: parla con una persona",
+        "en": "None of these: talk to a person",
+    },
     "cannot_answer": {
         "it": (
             "Mi dispiace, a questa domanda non so rispondere con un'informazione verificata. "

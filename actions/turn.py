@@ -1,5 +1,6 @@
 """Reads the context of every user turn before the assistant decides what to do:
-the language to answer in, and whether a person is handling the user's ticket.
+the language to answer in, and whether a person is handling the user's ticket; after a
+clarification, it also records what the user chose.
 
 It fills the `language`, `foreign_language` and `handoff` slots as a custom
 slot mapping, run by Rasa's action_extract_slots on each user message."""
@@ -12,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.clarify import record_choice_if_clarified
 from actions.conversation import latest_metadata, latest_text
 from actions.runtime import in_session
 from desk.db import DatabaseUnavailable
@@ -41,6 +43,7 @@ class ActionReadTurn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        await record_choice_if_clarified(tracker)
         current = tracker.get_slot("language")
         if tracker.active_loop.get("name") and current:
             # Form answers (names, e-mails, button titles) say nothing about the language.

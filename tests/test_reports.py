@@ -105,7 +105,7 @@ def test_containment_counts_conversations_and_turns(week):
         report = reports.containment(session, period())
     assert (report.contained, report.escalated, report.unanswered) == (4, 2, 2)  # A C G I / B F / D E
     assert report.rate == 0.5
-    assert report.turns == {"answered": 5, "unanswered": 5, "escalated": 2, "kb_unavailable": 1}
+    assert report.turns == {"answered": 5, "clarified": 0, "unanswered": 5, "escalated": 2, "kb_unavailable": 1}
 
 
 def test_filters_apply_to_channel_language_and_days(week):

@@ -163,3 +163,72 @@ def test_a_photo_without_a_ticket_is_answered_politely(telegram):
     assert "capisco solo messaggi scritti" in text_of(replies)
     with database.session() as session:
         assert session.scalars(select(Ticket).where(Ticket.conversation_id == f"telegram-{user.chat}")).all() == []
+
+
+
+# --- clarification: "which of these topics?" --------------------------------------------
+
+def recorded_clarification(database, user):
+    from desk.models import Clarification
+
+    with database.session() as session:
+        return session.scalars(
+            select(Clarification).where(Clarification.conversation_id == f"telegram-{user.chat}")).first()
+
+
+def clarified_on_telegram(fake, database, candidates, language="it"):
+    """A new Telegram user whose first message got a clarification: (user, replies, offered topics).
+    Telegram shows no `custom`: what was offered is read from the desk's record of it."""
+    from tests.support.clarify import first_clarified
+
+    users = {}
+
+    def ask(message):
+        users[message] = user = TelegramUser(fake, language=language)
+        replies = user.writes(message)
+        record = recorded_clarification(database, user)
+        return ({"clarify": record.offered} if record else {}), replies
+
+    message, custom, replies = first_clarified(ask, candidates)
+    return users[message], replies, custom["clarify"]
+
+
+def test_a_clarification_on_telegram_offers_topic_buttons_and_a_press_answers_the_topic(telegram):
+    from tests.support.clarify import AMBIGUOUS_IT, NONE_OF_THESE
+
+    fake, database = telegram
+    user, replies, offered = clarified_on_telegram(fake, database, AMBIGUOUS_IT)
+    with database.session() as session:
+        titles = knowledge.titles_for(session, offered, "it")
+    buttons = buttons_of(replies)
+    assert list(buttons) == [titles[topic][:64] for topic in offered] + [NONE_OF_THESE["it"]]
+    assert list(buttons.values()) == [f"/{topic}" for topic in offered] + ["/request_human"]
+
+    chosen = offered[-1]
+    answer = user.presses(replies, titles[chosen][:64])
+    with database.session() as session:
+        entry = knowledge.answer_for(session, chosen, "it")
+    assert entry.source in text_of(answer)
+    assert fake.calls_of("editMessageReplyMarkup", user.chat)  # the question's buttons are gone
+    record = recorded_clarification(database, user)
+    assert (record.choice, record.chosen_topic) == ("topic", chosen)
+
+
+def test_none_of_these_on_telegram_starts_the_ticket_form(telegram):
+    from tests.support.clarify import AMBIGUOUS_IT, NONE_OF_THESE
+
+    fake, database = telegram
+    user, replies, _ = clarified_on_telegram(fake, database, AMBIGUOUS_IT)
+    form = user.presses(replies, NONE_OF_THESE["it"])
+    assert "Lavoratore/lavoratrice" in buttons_of(form)
+    assert recorded_clarification(database, user).choice == "person"
+
+
+def test_an_out_of_scope_question_on_telegram_is_offered_a_person(telegram):
+    from tests.support.clarify import OUT_OF_SCOPE_IT
+
+    fake, database = telegram
+    user = TelegramUser(fake)
+    replies = user.writes(OUT_OF_SCOPE_IT)
+    assert set(buttons_of(replies).values()) == {"/affirm", "/deny"}
+    assert recorded_clarification(database, user) is None

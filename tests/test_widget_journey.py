@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from bot.widget.gateway import WidgetGateway
 from desk.config import Settings
 from desk.models import Ticket
-from desk.services import tickets
+from desk.services import knowledge, tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.web import create_app
 from tests.support.browser import ARTIFACTS, chromium
@@ -237,3 +237,94 @@ def test_the_widget_works_on_an_allowed_site_and_not_on_another(stack, page):
         page.keyboard.press("Enter")
         expect(page.locator(f"{W} .message.notice")).to_contain_text("can't reach the desk")
         assert session_id(page) is None
+
+
+# --- clarification: "which of these topics?" --------------------------------------------
+
+def widget_exchange(page, act):
+    """Do `act` (type or press) and return the widget gateway's JSON answer once shown."""
+    before = bot_messages(page).count()
+    with page.expect_response(lambda response: response.url.endswith("/widget/api/messages")) as answer:
+        act()
+    wait_for_reply(page, before)
+    return answer.value.json()["messages"]
+
+
+def clarified_in_widget(browser, desk, candidates):
+    """A fresh visitor whose first message got a clarification: (context, page, offered topics)."""
+    from tests.support.clarify import first_clarified
+
+    opened = {}
+
+    def ask(message):
+        context = browser.new_context(viewport={"width": 1100, "height": 850}, locale="it-IT")
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{desk}/widget/demo")
+        page.locator(f"{W} .launcher").click()
+        expect(page.locator(f"{W} #dialoga-panel")).to_be_visible()
+
+        def write():
+            page.locator(f"{W} textarea").fill(message)
+            page.keyboard.press("Enter")
+
+        messages = widget_exchange(page, write)
+        clarify = next((item["clarify"] for item in messages if item.get("clarify")), None)
+        if clarify is None:
+            context.close()
+        else:
+            opened[message] = (context, page, errors)
+        return ({"clarify": clarify} if clarify else {}), []
+
+    message, custom, _ = first_clarified(ask, candidates)
+    context, page, errors = opened[message]
+    return context, page, errors, custom["clarify"]
+
+
+def test_a_widget_visitor_picks_a_topic_from_a_clarification(stack, browser):
+    from tests.support.clarify import AMBIGUOUS_IT, NONE_OF_THESE
+
+    _, database, _ = stack
+    with serving(desk_app(stack)) as desk:
+        context, page, errors, offered = clarified_in_widget(browser, desk, AMBIGUOUS_IT)
+        with database.session() as db:
+            titles = knowledge.titles_for(db, offered, "it")
+        options = page.locator(f"{W} .message.bot").last.locator(".choices.clarify .choice")
+        expect(options).to_have_text([titles[topic] for topic in offered] + [NONE_OF_THESE["it"]])
+        page.screenshot(path=str(ARTIFACTS / "widget-clarify-1-question.png"))
+
+        chosen = offered[-1]
+        messages = widget_exchange(page, lambda: options.nth(len(offered) - 1).click())
+        assert [item.get("topic") for item in messages if item.get("topic")] == [chosen]
+        # The user's own message reads as the button's title, never its payload.
+        expect(page.locator(f"{W} .message.user .bubble").last).to_have_text(titles[chosen])
+        expect(page.locator(f"{W} .message.user .bubble", has_text="/")).to_have_count(0)
+        expect(page.locator(f"{W} .message.bot").last.locator(".meta")).to_contain_text("Fonte: ")
+        page.screenshot(path=str(ARTIFACTS / "widget-clarify-2-answer.png"))
+        context.close()
+        assert errors == [], errors
+
+
+def test_a_widget_visitor_chooses_a_person_or_asks_out_of_scope(stack, browser):
+    from tests.support.clarify import AMBIGUOUS_IT, NONE_OF_THESE, OUT_OF_SCOPE_IT
+
+    with serving(desk_app(stack)) as desk:
+        context, page, errors, _ = clarified_in_widget(browser, desk, AMBIGUOUS_IT)
+        person = page.locator(f"{W} .choice:not([disabled])", has_text=NONE_OF_THESE["it"])
+        messages = widget_exchange(page, lambda: person.click())
+        assert {"escalation": "intake", "asks": "role"}.items() <= next(
+            item for item in messages if item.get("escalation")).items()
+        expect(page.locator(f"{W} .message.user .bubble").last).to_have_text(NONE_OF_THESE["it"])
+        expect(page.locator(f"{W} .choice:not([disabled])", has_text="Titolare d'impresa")).to_have_count(1)
+        expect(page.locator(f"{W} .message.notice").last).to_contain_text("non sono in servizio")
+
+        # Out of scope: no topics to choose from, the offer of a person.
+        type_and_send(page, "annulla")
+        messages = widget_exchange(page, lambda: (page.locator(f"{W} textarea").fill(OUT_OF_SCOPE_IT),
+                                                  page.keyboard.press("Enter")))
+        assert [item.get("escalation") for item in messages if item.get("escalation")] == ["offer"]
+        assert not any(item.get("clarify") for item in messages)
+        expect(page.locator(f"{W} .choice:not([disabled])", has_text="Sì, scrivete a un operatore")).to_have_count(1)
+        context.close()
+        assert errors == [], errors

@@ -1,5 +1,5 @@
 """The assistant's replies shaped for the widget: one message per text, with its buttons
-and what `custom` says about it (source, verified date, topic, escalation, ticket)."""
+and what `custom` says about it (source, verified date, topic, clarify, escalation, ticket)."""
 from __future__ import annotations
 
 import re
@@ -82,6 +82,9 @@ def _apply_custom(message: Dict[str, Any], custom: Dict[str, Any]) -> None:
         message["topic"] = str(custom["topic"])
     if custom.get("language") in LANGUAGES:
         message["language"] = custom["language"]
+    clarify = custom.get("clarify")
+    if isinstance(clarify, list) and clarify:
+        message["clarify"] = [str(topic) for topic in clarify]
     if custom.get("escalation"):
         message["escalation"] = str(custom["escalation"])
         if custom.get("asks"):

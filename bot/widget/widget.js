@@ -139,6 +139,7 @@
     ".meta { max-width: 92%; margin: 4px 4px 0; font-size: 12.5px; color: #3d3d3d; }",
     ".meta a { color: #0b4f8a; }",
     ".choices { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; max-width: 100%; }",
+    ".choices.clarify { flex-direction: column; align-items: flex-start; }",
     ".choice { min-height: 36px; padding: 6px 12px; border: 1.5px solid #0b4f8a; border-radius: 18px;",
     "  background: #fff; color: #0b4f8a; cursor: pointer; text-align: left; }",
     ".choice:hover:not(:disabled) { background: #e6eef6; }",
@@ -339,7 +340,8 @@
   }
 
   function renderChoices(item) {
-    var group = el("div", { className: "choices", role: "group", "aria-label": t("choices") });
+    // A clarification ("which of these topics?") lists its options one per line: titles are long.
+    var group = el("div", { className: item.clarify ? "choices clarify" : "choices", role: "group", "aria-label": t("choices") });
     item.buttons.forEach(function (button) {
       var label = button.feedback === "helpful" ? t("helpful") : button.feedback === "not_helpful" ? t("notHelpful") : null;
       var node = el("button", {
@@ -504,7 +506,8 @@
       if (message.language) setLanguage(message.language);
       addItem({
         role: "bot", text: message.text, buttons: message.buttons || [], source: message.source || null,
-        source_url: message.source_url || null, verified_on: message.verified_on || null
+        source_url: message.source_url || null, verified_on: message.verified_on || null,
+        clarify: message.clarify || null
       });
       if (message.escalation === "intake" && message.asks === "role") intakeStarted = true;
     });

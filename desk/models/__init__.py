@@ -1,7 +1,8 @@
 """The desk's tables. Alembic migrations in desk/migrations follow these models."""
 from desk.models.base import Base
 from desk.models.knowledge import KnowledgeEntry, KnowledgeVersion
-from desk.models.analytics import AnswerFeedback, AssistantTurn
+from desk.models.analytics import (AnswerFeedback, AssistantTurn, Clarification, ClarificationChoice,
+                                   ClarificationReview)
 from desk.models.tickets import Ticket, TicketEvent, TicketEventKind, TicketStatus
 from desk.models.outbox import DeliveryStatus, OutboundKind, OutboundMessage
 from desk.models.users import Role, User
@@ -12,6 +13,7 @@ from desk.models.canned import CannedReply
 from desk.models.model_versions import JobStatus, ModelSource, ModelStatus, ModelVersion, TrainingJob
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
+           "Clarification", "ClarificationChoice", "ClarificationReview",
            "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus",
            "DeliveryStatus", "OutboundKind", "OutboundMessage", "Role", "User",
            "SERVICE_POINT_KINDS", "ServicePoint",

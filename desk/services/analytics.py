@@ -21,13 +21,13 @@ def record_turn(
     topic: Optional[str] = None,
     intent: Optional[str] = None,
     confidence: Optional[float] = None,
-) -> None:
-    session.add(
-        AssistantTurn(
-            conversation_id=conversation_id, outcome=outcome, text=printable(text)[:MAX_STORED_TEXT],
-            language=language, channel=channel, topic=topic, intent=intent, confidence=confidence,
-        )
+) -> AssistantTurn:
+    turn = AssistantTurn(
+        conversation_id=conversation_id, outcome=outcome, text=printable(text)[:MAX_STORED_TEXT],
+        language=language, channel=channel, topic=topic, intent=intent, confidence=confidence,
     )
+    session.add(turn)
+    return turn
 
 
 def record_feedback(

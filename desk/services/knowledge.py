@@ -69,6 +69,14 @@ def answer_for(session: Session, topic: str, language: str) -> KnowledgeAnswer:
     )
 
 
+def titles_for(session: Session, topics: Sequence[str], language: str) -> Dict[str, str]:
+    """The entries' titles in the language, by topic (topics without an entry are left out)."""
+    if not topics:
+        return {}
+    entries = session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.topic.in_(list(topics))))
+    return {entry.topic: entry.title(language) for entry in entries}
+
+
 def list_entries(session: Session) -> List[KnowledgeEntry]:
     return list(session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.area, KnowledgeEntry.topic)))
 

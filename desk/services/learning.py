@@ -21,17 +21,21 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk.models import AssistantTurn, DraftStatus, KnowledgeDraft, LearningDecision, LearningDecisionKind
+from desk.models import AssistantTurn, Clarification, ClarificationChoice, DraftStatus, KnowledgeDraft, LearningDecision, LearningDecisionKind
 from desk.models.base import utcnow
 from desk.services.periods import Period
 from desk.topics import load_topics
 
 # Outcomes of turns the assistant could not answer itself.
 UNANSWERED_OUTCOMES = ("unanswered", "escalated")
+# A clarified turn (the assistant asked which topic was meant) counts as unanswered unless the
+# user then chose one of the topics: that choice waits for review in its own list instead.
+CLARIFIED_OUTCOME = "clarified"
+LABELLABLE_OUTCOMES = UNANSWERED_OUTCOMES + (CLARIFIED_OUTCOME,)
 # Turns that steer the conversation rather than ask something: "sì", "voglio un operatore",
 # "annulla", a reference... They are recorded as escalated or unanswered but teach nothing.
 CONTROL_INTENTS = frozenset({
@@ -142,7 +146,10 @@ def unanswered_messages(session: Session, period: Period, skip_decided: bool = T
     query = (
         select(AssistantTurn.id, AssistantTurn.text, AssistantTurn.intent, AssistantTurn.language,
                AssistantTurn.channel, AssistantTurn.created_at)
-        .where(AssistantTurn.outcome.in_(UNANSWERED_OUTCOMES),
+        .outerjoin(Clarification, Clarification.turn_id == AssistantTurn.id)
+        .where(or_(AssistantTurn.outcome.in_(UNANSWERED_OUTCOMES),
+                   and_(AssistantTurn.outcome == CLARIFIED_OUTCOME,
+                        or_(Clarification.choice.is_(None), Clarification.choice != ClarificationChoice.TOPIC.value))),
                AssistantTurn.created_at >= start, AssistantTurn.created_at < end)
         .order_by(AssistantTurn.created_at, AssistantTurn.id)
     )
@@ -224,12 +231,12 @@ class NothingToDecide(ValueError):
 
 
 def messages_for_turns(session: Session, turn_ids: Iterable[int]) -> List[AssistantTurn]:
-    """The turns behind a group's form, checked: only unanswered, learnable turns count."""
+    """The turns behind a group's form, checked: only unanswered (or clarified), learnable turns count."""
     ids = sorted({int(turn_id) for turn_id in turn_ids})
     if not ids:
         return []
     turns = session.scalars(select(AssistantTurn).where(AssistantTurn.id.in_(ids)).order_by(AssistantTurn.id)).all()
-    return [turn for turn in turns if turn.outcome in UNANSWERED_OUTCOMES and is_learnable(turn)]
+    return [turn for turn in turns if turn.outcome in LABELLABLE_OUTCOMES and is_learnable(turn)]
 
 
 def record_decision(

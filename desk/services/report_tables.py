@@ -25,10 +25,17 @@ CONVERSATION_LABELS = (
 )
 TURN_LABELS = (
     ("answered", "Risposte dalla base di conoscenza"),
+    ("clarified", "Chiarimenti: «quale di questi argomenti?»"),
     ("unanswered", "Non capite / fuori ambito"),
     ("escalated", "Passate a una persona"),
     ("kb_unavailable", "Base di conoscenza non raggiungibile"),
 )
+CHOICE_LABELS = {
+    "topic": "Ha scelto uno degli argomenti",
+    "person": "Ha chiesto una persona",
+    "other": "Ha scritto altro",
+    "none": "Nessuna risposta",
+}
 # Spreadsheets run cells that start with these as formulas (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -107,6 +114,24 @@ def satisfaction_table(context: Context) -> Table:
         Column("Voti", COUNT), Column("Quota utile", SHARE)), rows)
 
 
+def clarifications_table(context: Context) -> Table:
+    summary = reports.clarification_summary(context.session, context.period)
+    rows = [("Chiarimenti chiesti", summary.total, reports.share(summary.total, summary.turns))]
+    rows += [(CHOICE_LABELS[choice], count, reports.share(count, summary.total)) for choice, count in summary.choices.items()]
+    return Table("clarifications", "Chiarimenti e scelte degli utenti", (
+        Column("Esito"), Column("Numero", COUNT), Column("Quota", SHARE)), rows)
+
+
+def clarified_topics_table(context: Context) -> Table:
+    summary = reports.clarification_summary(context.session, context.period)
+    titles = reports.topic_titles(context.session)
+    rows = [(item.topic, titles.get(item.topic, item.topic), item.offered, item.first, item.chosen,
+             reports.share(item.chosen, item.offered)) for item in summary.topics[:reports.TOP_LIMIT]]
+    return Table("clarified_topics", "Argomenti proposti nei chiarimenti", (
+        Column("Argomento"), Column("Titolo"), Column("Proposto", COUNT), Column("Proposto per primo", COUNT),
+        Column("Scelto", COUNT), Column("Quota scelto", SHARE)), rows)
+
+
 def _breakdown_table(context: Context, dimension: str, name: str, title: str, label: str) -> Table:
     rows = [
         (row.value, row.containment.conversations, row.containment.contained, row.containment.escalated,
@@ -134,6 +159,8 @@ SECTIONS: Dict[str, Callable[[Context], Table]] = {
     "backlog": backlog_table,
     "topics": topics_table,
     "unanswered": unanswered_table,
+    "clarifications": clarifications_table,
+    "clarified_topics": clarified_topics_table,
     "satisfaction": satisfaction_table,
     "channels": channels_table,
     "languages": languages_table,

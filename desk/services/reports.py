@@ -13,6 +13,9 @@ Definitions (also written on the report page):
   business calendar: weekdays, office hours, Italian and Milan holidays) from opening to
   the first public reply, and to the resolution (tickets reopened since count as not yet
   resolved). Median, and the 90th percentile by the nearest-rank method.
+- Clarifications: messages the assistant was unsure about and answered by asking which
+  of a few topics was meant; what the user chose next (an offered topic, a person,
+  something else, or nothing); which topics were offered and chosen.
 - Backlog: tickets open, in progress or waiting on the user now. Overdue: open or in
   progress, never answered, and past their SLA due time.
 """
@@ -30,11 +33,12 @@ from sqlalchemy.orm import Session
 
 from desk.models import AnswerFeedback, AssistantTurn, KnowledgeEntry, Ticket, TicketStatus
 from desk.models.base import utcnow
+from desk.services import clarifications
 from desk.services.business_hours import BusinessCalendar
 from desk.services.learning import unanswered_messages
 from desk.services.periods import Period
 
-OUTCOMES = ("answered", "unanswered", "escalated", "kb_unavailable")
+OUTCOMES = ("answered", "clarified", "unanswered", "escalated", "kb_unavailable")
 BACKLOG_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING_ON_USER)
 AWAITING_DESK = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 TOP_LIMIT = 15
@@ -286,6 +290,13 @@ def satisfaction(session: Session, period: Period) -> List[TopicFeedback]:
     titles = topic_titles(session)
     feedback = [TopicFeedback(topic, titles.get(topic, topic), counts[True], counts[False]) for topic, counts in votes.items()]
     return sorted(feedback, key=lambda item: (-item.total, item.topic))
+
+
+# --- clarifications ----------------------------------------------------------------------
+
+def clarification_summary(session: Session, period: Period) -> clarifications.ClarificationSummary:
+    turns = session.scalar(select(func.count(AssistantTurn.id)).where(_turn_filters(period))) or 0
+    return clarifications.summary(session, period, turns)
 
 
 # --- breakdowns --------------------------------------------------------------------------

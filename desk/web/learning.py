@@ -8,8 +8,8 @@ from typing import Dict, List
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from desk.models import DraftStatus, LearningDecisionKind, Role
-from desk.services import learning, report_tables
+from desk.models import ClarificationReview, DraftStatus, LearningDecisionKind, Role
+from desk.services import clarifications, knowledge, learning, report_tables
 from desk.services.business_hours import BusinessCalendar
 from desk.services.learning import LearnedFileChanged, NothingToDecide, UnknownTopic
 from desk.services.periods import LANGUAGES, period_from_args, today_in
@@ -46,6 +46,8 @@ def index():
     with db_session() as session:
         groups = learning.unanswered_groups(session, period)
         drafts = learning.list_drafts(session)
+        chosen = clarifications.awaiting_review(session, period)
+        titles = knowledge.titles_for(session, sorted({topic for item in chosen for topic in item.offered or []}), "it")
         feedback = report_tables.satisfaction_table(report_tables.Context(session, period, BusinessCalendar.from_env()))
     return render_template(
         "learning/index.html",
@@ -55,6 +57,8 @@ def index():
         group_total=len(groups),
         messages_shown=MESSAGES_PER_GROUP_SHOWN,
         drafts=drafts,
+        chosen=chosen,
+        titles=titles,
         feedback=feedback,
         topics=learning.topics_for_choice(),
         languages=LANGUAGES,
@@ -93,10 +97,15 @@ def confirm_label():
     group_ids, example_ids = _ids("group"), _ids("example")
     digests = learning.parse_digests(request.form.getlist("digest"))
     with db_session() as session:
+        clarification = _chosen_clarification(session)
+        if clarification is not None and (clarification.chosen_topic != topic or clarification.turn_id not in group_ids):
+            abort(400)
         try:
             plan = learning.apply_labelling(
                 session, _nlu_dir(), topic, group_ids, example_ids, digests, current_user.email
             )
+            if clarification is not None:
+                clarifications.review(session, clarification, ClarificationReview.CONFIRMED, current_user.email)
         except UnknownTopic:
             abort(400)
         except NothingToDecide:
@@ -114,16 +123,58 @@ def confirm_label():
     return _back()
 
 
-def _render_preview(plan, group_ids, example_ids, changed: bool = False):
+def _chosen_clarification(session):
+    """The clarification whose chosen topic the form confirms, if it came from that list."""
+    value = request.form.get("clarification", "")
+    if not value:
+        return None
+    clarification = clarifications.pending_choice(session, int(value)) if value.isdigit() else None
+    if clarification is None:
+        abort(409, description="Questa scelta è già stata esaminata.")
+    return clarification
+
+
+def _render_preview(plan, group_ids, example_ids, changed: bool = False, clarification_id=None):
     return render_template(
         "learning/preview.html",
         plan=plan,
         group_ids=group_ids,
         example_ids=example_ids,
+        clarification_id=clarification_id or request.form.get("clarification", ""),
         period_args=_period_args(request.form),
         changed=changed,
         topic_ask=dict(learning.topics_for_choice()).get(plan.topic, ""),
     )
+
+
+@blueprint.post("/clarifications/<int:clarification_id>/preview")
+@role_required(Role.OPERATOR)
+def preview_clarification(clarification_id: int):
+    """Confirming a user's choice goes through the labelling path: the diff first."""
+    with db_session() as session:
+        clarification = clarifications.pending_choice(session, clarification_id)
+        if clarification is None:
+            flash("Questa scelta è già stata esaminata.", "error")
+            return _back()
+        ids = [clarification.turn_id]
+        plan = learning.plan_labelling(session, _nlu_dir(), clarification.chosen_topic, ids, ids)
+        if not plan.turns:
+            flash("Questo messaggio non si può usare come esempio.", "error")
+            return _back()
+        return _render_preview(plan, ids, ids, clarification_id=clarification_id)
+
+
+@blueprint.post("/clarifications/<int:clarification_id>/reject")
+@role_required(Role.OPERATOR)
+def reject_clarification(clarification_id: int):
+    with db_session() as session:
+        clarification = clarifications.pending_choice(session, clarification_id)
+        if clarification is None:
+            flash("Questa scelta è già stata esaminata.", "error")
+            return _back()
+        clarifications.review(session, clarification, ClarificationReview.REJECTED, current_user.email)
+    flash("Scelta scartata: il messaggio non diventa un esempio.", "success")
+    return _back()
 
 
 @blueprint.post("/draft")

@@ -1,0 +1,103 @@
+"""What to do with a message the intent classifier is unsure about: answer a topic, ask
+which of a few topics is meant (a clarification), or say it cannot answer and offer a person.
+
+A pure function of the classifier's intent ranking and the thresholds below: no database,
+no Rasa. The thresholds live here and only here (`Thresholds`); each can be overridden by
+an environment variable (`DIALOGA_CLARIFY_*`, see README "Clarification") so that they can
+be tuned on the development set without a code change.
+
+Rasa's FallbackClassifier (config.yml) decides first whether a message is uncertain
+(`nlu_fallback`); this module decides what to do with an uncertain one. Its answer rule is
+stricter than the FallbackClassifier's, so on the fallback path it never answers a topic."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any, Collection, Iterable, List, Mapping, Sequence, Tuple, Union
+
+FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+# Never more than this many topic buttons (the contract's limit).
+CONTRACT_MAX_TOPICS = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every number the decision uses (confidences are the classifier's probabilities, 0..1)."""
+
+    # Answer directly only when the most likely topic has at least this confidence...
+    answer_min_confidence: float = 0.6
+    # ...and leads the next intent by at least this much.
+    answer_min_margin: float = 0.25
+    # A topic is offered in a clarification only with at least this confidence.
+    candidate_min_confidence: float = 0.1
+    # At most this many topics are offered (capped at the contract's 3).
+    max_candidates: int = 3
+    # The offered topics together must carry at least this much confidence; otherwise the
+    # message is too far from every topic and the user is offered a person instead.
+    min_combined_confidence: float = 0.35
+
+    ENV_PREFIX = "DIALOGA_CLARIFY_"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Thresholds":
+        """The defaults above, each overridable by DIALOGA_CLARIFY_<NAME IN CAPITALS>,
+        e.g. DIALOGA_CLARIFY_CANDIDATE_MIN_CONFIDENCE=0.1."""
+        values = {}
+        for item in fields(cls):
+            raw = environ.get(cls.ENV_PREFIX + item.name.upper())
+            if raw not in (None, ""):
+                values[item.name] = int(raw) if item.type in (int, "int") else float(raw)
+        return cls(**values)
+
+    @property
+    def topic_limit(self) -> int:
+        return max(1, min(self.max_candidates, CONTRACT_MAX_TOPICS))
+
+
+@dataclass(frozen=True)
+class Answer:
+    topic: str
+
+
+@dataclass(frozen=True)
+class Clarify:
+    topics: Tuple[str, ...]  # most likely first, 1 to 3
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Cannot answer: say so and offer a person."""
+
+
+Decision = Union[Answer, Clarify, Offer]
+
+
+def ranked(ranking: Iterable[Mapping[str, Any]]) -> List[Tuple[str, float]]:
+    """(intent, confidence) pairs, most likely first, each intent once, without Rasa's
+    nlu_fallback entry."""
+    best: dict = {}
+    for item in ranking or []:
+        name, confidence = item.get("name"), float(item.get("confidence") or 0.0)
+        if name and name != FALLBACK_INTENT and confidence > best.get(name, -1.0):
+            best[str(name)] = confidence
+    return sorted(best.items(), key=lambda pair: -pair[1])
+
+
+def decide(ranking: Sequence[Mapping[str, Any]], topics: Collection[str], thresholds: Thresholds = Thresholds()) -> Decision:
+    """Answer(topic) | Clarify(topics) | Offer() for an intent ranking (Rasa's
+    `intent_ranking`: [{"name", "confidence"}, ...]); `topics` are the topic intents."""
+    pairs = ranked(ranking)
+    if not pairs or pairs[0][0] not in topics:
+        return Offer()  # out of scope (or a non-topic intent) is the most likely reading
+    top_topic, top_confidence = pairs[0]
+    runner_up = pairs[1][1] if len(pairs) > 1 else 0.0
+    if top_confidence >= thresholds.answer_min_confidence and top_confidence - runner_up >= thresholds.answer_min_margin:
+        return Answer(top_topic)
+    candidates = [
+        (intent, confidence) for intent, confidence in pairs
+        if intent in topics and confidence >= thresholds.candidate_min_confidence
+    ][:thresholds.topic_limit]
+    if not candidates or sum(confidence for _, confidence in candidates) < thresholds.min_combined_confidence:
+        return Offer()
+    return Clarify(tuple(intent for intent, _ in candidates))

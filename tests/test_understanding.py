@@ -1,0 +1,88 @@
+"""The clarification decision (desk/services/understanding.py): a pure function of an
+intent ranking and the thresholds, tested without a database or Rasa."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from desk.services.understanding import Answer, Clarify, Offer, Thresholds, decide
+
+TOPICS = {"congedo_parentale", "congedo_paternita", "congedo_maternita", "sanarti", "fsba_sostegno_reddito",
+          "mutue_integrative", "accompagnamento_artigiani"}
+
+
+def ranking(*pairs):
+    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+
+def test_two_close_topics_are_offered_most_likely_first():
+    decision = decide(ranking(("nlu_fallback", 0.35), ("congedo_parentale", 0.45), ("congedo_paternita", 0.54)), TOPICS)
+    assert decision == Clarify(("congedo_paternita", "congedo_parentale"))
+
+
+def test_at_most_three_topics_are_offered_even_when_more_qualify():
+    spread = ranking(("sanarti", 0.2), ("fsba_sostegno_reddito", 0.19), ("mutue_integrative", 0.18),
+                     ("accompagnamento_artigiani", 0.17), ("congedo_parentale", 0.16))
+    assert decide(spread, TOPICS) == Clarify(("sanarti", "fsba_sostegno_reddito", "mutue_integrative"))
+    # A configuration above the contract's limit is capped at 3; below it is obeyed.
+    assert len(decide(spread, TOPICS, Thresholds(max_candidates=5)).topics) == 3
+    assert decide(spread, TOPICS, Thresholds(max_candidates=2)).topics == ("sanarti", "fsba_sostegno_reddito")
+
+
+def test_out_of_scope_ranked_first_gets_the_offer_of_a_person():
+    assert decide(ranking(("out_of_scope", 0.3), ("congedo_parentale", 0.28), ("congedo_paternita", 0.2)), TOPICS) == Offer()
+
+
+def test_a_non_topic_intent_ranked_first_gets_the_offer():
+    assert decide(ranking(("greet", 0.3), ("sanarti", 0.25), ("fsba_sostegno_reddito", 0.2)), TOPICS) == Offer()
+
+
+def test_weak_candidates_get_the_offer_instead_of_a_guess():
+    # Each topic barely above the candidate minimum: together too little to be worth asking.
+    weak = ranking(("congedo_parentale", 0.12), ("sanarti", 0.11), ("out_of_scope", 0.1), ("greet", 0.09))
+    assert decide(weak, TOPICS) == Offer()
+    # The same ranking is clarified when the operators lower the combined minimum.
+    assert decide(weak, TOPICS, Thresholds(min_combined_confidence=0.2)) == Clarify(("congedo_parentale", "sanarti"))
+
+
+def test_topics_below_the_candidate_minimum_are_not_offered():
+    decision = decide(ranking(("sanarti", 0.5), ("fsba_sostegno_reddito", 0.3), ("mutue_integrative", 0.05)), TOPICS)
+    assert decision == Clarify(("sanarti", "fsba_sostegno_reddito"))
+
+
+def test_one_plausible_topic_is_asked_about_not_answered():
+    assert decide(ranking(("congedo_parentale", 0.4), ("out_of_scope", 0.05)), TOPICS) == Clarify(("congedo_parentale",))
+
+
+def test_only_a_confident_topic_with_a_clear_lead_is_answered():
+    assert decide(ranking(("congedo_parentale", 0.9), ("congedo_paternita", 0.05)), TOPICS) == Answer("congedo_parentale")
+    # Confident but close to the next one: asked, not answered.
+    assert isinstance(decide(ranking(("congedo_parentale", 0.62), ("congedo_paternita", 0.38)), TOPICS), Clarify)
+
+
+def test_an_empty_ranking_gets_the_offer():
+    assert decide([], TOPICS) == Offer()
+    assert decide(ranking(("nlu_fallback", 1.0)), TOPICS) == Offer()
+
+
+def test_thresholds_come_from_the_environment_when_set():
+    thresholds = Thresholds.from_env({
+        "DIALOGA_CLARIFY_CANDIDATE_MIN_CONFIDENCE": "0.2", "DIALOGA_CLARIFY_MAX_CANDIDATES": "2",
+        "DIALOGA_CLARIFY_MIN_COMBINED_CONFIDENCE": "", "UNRELATED": "1",
+    })
+    assert thresholds.candidate_min_confidence == 0.2 and thresholds.max_candidates == 2
+    assert thresholds.min_combined_confidence == Thresholds().min_combined_confidence
+    with pytest.raises(ValueError):
+        Thresholds.from_env({"DIALOGA_CLARIFY_MAX_CANDIDATES": "three"})
+
+
+@given(st.lists(st.tuples(st.sampled_from(sorted(TOPICS | {"out_of_scope", "greet", "nlu_fallback"})),
+                          st.floats(0, 1)), max_size=10))
+def test_a_clarification_never_offers_more_than_three_topics_nor_a_non_topic(pairs):
+    decision = decide(ranking(*pairs), TOPICS)
+    if isinstance(decision, Clarify):
+        assert 1 <= len(decision.topics) <= 3 and set(decision.topics) <= TOPICS
+        assert len(set(decision.topics)) == len(decision.topics)
+    if isinstance(decision, Answer):
+        assert decision.topic in TOPICS
