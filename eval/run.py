@@ -54,8 +54,6 @@ def outcome(replies) -> Dict:
         return {"kind": "clarify", "topic": "", "options": list(custom["clarify"])}
     if custom.get("escalation"):
         return {"kind": "escalation", "topic": ""}
-    if custom.get("clarify"):  # asked which topic was meant: neither an answer nor an offer
-        return {"kind": "clarify", "topic": ""}
     return {"kind": "other", "topic": ""}
 
 

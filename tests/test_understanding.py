@@ -24,10 +24,12 @@ def test_two_close_topics_are_offered_most_likely_first():
 def test_at_most_three_topics_are_offered_even_when_more_qualify():
     spread = ranking(("sanarti", 0.2), ("fsba_sostegno_reddito", 0.19), ("mutue_integrative", 0.18),
                      ("accompagnamento_artigiani", 0.17), ("congedo_parentale", 0.16))
-    assert decide(spread, TOPICS) == Clarify(("sanarti", "fsba_sostegno_reddito", "mutue_integrative"))
+    assert decide(spread, TOPICS, Thresholds(candidate_min_confidence=0.1)) == Clarify(
+        ("sanarti", "fsba_sostegno_reddito", "mutue_integrative"))
     # A configuration above the contract's limit is capped at 3; below it is obeyed.
-    assert len(decide(spread, TOPICS, Thresholds(max_candidates=5)).topics) == 3
-    assert decide(spread, TOPICS, Thresholds(max_candidates=2)).topics == ("sanarti", "fsba_sostegno_reddito")
+    assert len(decide(spread, TOPICS, Thresholds(candidate_min_confidence=0.1, max_candidates=5)).topics) == 3
+    assert decide(spread, TOPICS, Thresholds(candidate_min_confidence=0.1, min_combined_confidence=0.35, max_candidates=2)).topics == (
+        "sanarti", "fsba_sostegno_reddito")
 
 
 def test_out_of_scope_ranked_first_gets_the_offer_of_a_person():
@@ -41,9 +43,10 @@ def test_a_non_topic_intent_ranked_first_gets_the_offer():
 def test_weak_candidates_get_the_offer_instead_of_a_guess():
     # Each topic barely above the candidate minimum: together too little to be worth asking.
     weak = ranking(("congedo_parentale", 0.12), ("sanarti", 0.11), ("out_of_scope", 0.1), ("greet", 0.09))
-    assert decide(weak, TOPICS) == Offer()
+    assert decide(weak, TOPICS, Thresholds(candidate_min_confidence=0.1)) == Offer()
     # The same ranking is clarified when the operators lower the combined minimum.
-    assert decide(weak, TOPICS, Thresholds(min_combined_confidence=0.2)) == Clarify(("congedo_parentale", "sanarti"))
+    assert decide(weak, TOPICS, Thresholds(candidate_min_confidence=0.1, min_combined_confidence=0.2)) == Clarify(
+        ("congedo_parentale", "sanarti"))
 
 
 def test_topics_below_the_candidate_minimum_are_not_offered():
@@ -52,7 +55,7 @@ def test_topics_below_the_candidate_minimum_are_not_offered():
 
 
 def test_one_plausible_topic_is_asked_about_not_answered():
-    assert decide(ranking(("congedo_parentale", 0.4), ("out_of_scope", 0.05)), TOPICS) == Clarify(("congedo_parentale",))
+    assert decide(ranking(("congedo_parentale", 0.5), ("out_of_scope", 0.05)), TOPICS) == Clarify(("congedo_parentale",))
 
 
 def test_only_a_confident_topic_with_a_clear_lead_is_answered():

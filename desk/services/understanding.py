@@ -30,12 +30,12 @@ class Thresholds:
     # ...and leads the next intent by at least this much.
     answer_min_margin: float = 0.25
     # A topic is offered in a clarification only with at least this confidence.
-    candidate_min_confidence: float = 0.1
+    candidate_min_confidence: float = 0.15
     # At most this many topics are offered (capped at the contract's 3).
     max_candidates: int = 3
     # The offered topics together must carry at least this much confidence; otherwise the
     # message is too far from every topic and the user is offered a person instead.
-    min_combined_confidence: float = 0.35
+    min_combined_confidence: float = 0.45
 
     ENV_PREFIX = "DIALOGA_CLARIFY_"
 
