@@ -20,6 +20,8 @@ class AssistantTurn(Base):
     confidence = Column(Float, nullable=True)
     text = Column(Text, nullable=False, default="")
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    # Set when the retention purge replaced conversation_id with a pseudonym.
+    pseudonymised_at = Column(DateTime, nullable=True)
 
 
 class AnswerFeedback(Base):
@@ -32,3 +34,4 @@ class AnswerFeedback(Base):
     channel = Column(String(40), nullable=False, default="rest")
     language = Column(String(8), nullable=False, default="it")
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    pseudonymised_at = Column(DateTime, nullable=True)
