@@ -16,10 +16,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from desk.db import Database, lock_for_writing
-from desk.models import (AnswerFeedback, AssistantTurn, OutboundMessage, PrivacyRun, TelegramUpdate, Ticket,
+from desk.models import (AnswerFeedback, AssistantTurn, KnowledgeDraft, LearningDecision, OutboundMessage, PrivacyRun, TelegramUpdate, Ticket,
                          TicketAttachment, TicketEvent)
 from desk.models.base import utcnow
 from desk.services.privacy import lease
+from desk.services.privacy.identities import texts_match
 from desk.services.privacy.retention import (ACTIVE_TICKET_STATUSES, UNDELIVERED_OUTBOX_STATUSES, DataKind,
                                              RetentionPolicy, attachment_is_due, conversation_is_due,
                                              outbox_message_is_due, pseudonym, purge_is_due, telegram_update_is_due,
@@ -41,7 +42,9 @@ class PurgePlan:
     tickets: List[int] = field(default_factory=list)
     attachments: List[int] = field(default_factory=list)
     conversations: List[str] = field(default_factory=list)
-    message_texts: List[int] = field(default_factory=list)
+    message_texts: List[int] = field(default_factory=list)  # logged turns
+    learning_decisions: List[int] = field(default_factory=list)  # their sample texts
+    learning_drafts: List[int] = field(default_factory=list)  # their question examples
     outbox: List[int] = field(default_factory=list)
     telegram_updates: List[int] = field(default_factory=list)
     tracker_events: int = 0
@@ -51,7 +54,7 @@ class PurgePlan:
             DataKind.TICKETS.value: len(self.tickets),
             DataKind.ATTACHMENTS.value: len(self.attachments),
             DataKind.CONVERSATIONS.value: len(self.conversations),
-            DataKind.MESSAGE_TEXTS.value: len(self.message_texts),
+            DataKind.MESSAGE_TEXTS.value: len(self.message_texts) + len(self.learning_decisions) + len(self.learning_drafts),
             DataKind.OUTBOX.value: len(self.outbox),
             DataKind.TELEGRAM_UPDATES.value: len(self.telegram_updates),
             DataKind.TRACKER_EVENTS.value: self.tracker_events,
@@ -83,6 +86,7 @@ def plan(session: Session, policy: RetentionPolicy, now: Optional[datetime] = No
     result.attachments = _due_attachments(session, cutoffs[DataKind.ATTACHMENTS], result.tickets)
     result.conversations = _due_conversations(session, cutoffs[DataKind.CONVERSATIONS])
     result.message_texts = _due_texts(session, cutoffs[DataKind.MESSAGE_TEXTS], cutoffs[DataKind.CONVERSATIONS])
+    result.learning_decisions, result.learning_drafts = _due_learning_texts(session, cutoffs[DataKind.MESSAGE_TEXTS])
     result.outbox = _due_outbox(session, cutoffs[DataKind.OUTBOX], result.tickets)
     cutoff = cutoffs[DataKind.TELEGRAM_UPDATES]
     result.telegram_updates = [
@@ -142,6 +146,22 @@ def _due_texts(session: Session, text_cutoff: datetime, conversation_cutoff: dat
     ]
 
 
+def _due_learning_texts(session: Session, cutoff: datetime):
+    """The learning loop's copies of users' words: a decision's sample text, a draft's examples."""
+    decisions = [
+        row.id for row in session.execute(
+            select(LearningDecision.id, LearningDecision.sample_text, LearningDecision.created_at)
+            .where(LearningDecision.created_at < cutoff, LearningDecision.sample_text != "").order_by(LearningDecision.id))
+        if turn_text_is_due(row.sample_text, row.created_at, cutoff)
+    ]
+    drafts = [
+        draft.id for draft in session.scalars(
+            select(KnowledgeDraft).where(KnowledgeDraft.updated_at < cutoff).order_by(KnowledgeDraft.id))
+        if draft.question_examples and turn_text_is_due("\n".join(draft.question_examples), draft.updated_at, cutoff)
+    ]
+    return decisions, drafts
+
+
 def _due_outbox(session: Session, cutoff: datetime, due_tickets: Iterable[int]) -> List[int]:
     found = {
         row.id for row in session.execute(
@@ -186,6 +206,14 @@ def execute(session: Session, due: PurgePlan, secret: str, tracker_store: Option
     for ids in chunks(due.message_texts):
         session.execute(update(AssistantTurn).where(AssistantTurn.id.in_(ids)).values(text="")
                         .execution_options(synchronize_session=False))
+    for ids in chunks(due.learning_decisions):
+        session.execute(update(LearningDecision).where(LearningDecision.id.in_(ids)).values(sample_text="")
+                        .execution_options(synchronize_session=False))
+    for ids in chunks(due.learning_drafts):
+        for draft in session.scalars(select(KnowledgeDraft).where(KnowledgeDraft.id.in_(ids))):
+            if texts_match(draft.title, draft.question_examples):
+                draft.title = f"Bozza n. {draft.id}"
+            draft.question_examples = []
     for ids in chunks(due.telegram_updates):
         session.execute(delete(TelegramUpdate).where(TelegramUpdate.id.in_(ids)))
     counts = due.counts()

@@ -70,9 +70,11 @@ RULES: Tuple[RetentionRule, ...] = (
     ),
     RetentionRule(
         DataKind.MESSAGE_TEXTS, "DIALOGA_RETENTION_UNANSWERED_TEXT_DAYS", 90,
-        "Testo dei messaggi scritti all'assistente (anche quelli senza risposta, usati per migliorarlo)",
+        "Testo dei messaggi scritti all'assistente (anche quelli senza risposta, usati per migliorarlo, "
+        "e le loro copie negli esempi delle bozze della base di conoscenza)",
         "cancellato; i conteggi restano",
-        "Text of messages written to the assistant (also the unanswered ones, used to improve it)",
+        "Text of messages written to the assistant (also the unanswered ones, used to improve it, "
+        "and their copies among the examples of knowledge-base drafts)",
         "deleted; the counts stay",
     ),
     RetentionRule(
