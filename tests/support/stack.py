@@ -94,7 +94,8 @@ def text_of(replies: List[Dict[str, Any]]) -> str:
 
 
 @contextmanager
-def running_assistant(database_url: str, name: str = "stack", extra_env: Optional[Dict[str, str]] = None) -> Iterator[Assistant]:
+def running_assistant(database_url: str, name: str = "stack", extra_env: Optional[Dict[str, str]] = None,
+                      rasa_args: Optional[List[str]] = None) -> Iterator[Assistant]:
     if not MODEL.exists():
         raise FileNotFoundError(f"{MODEL} is missing: run `make model` first")
     rasa_port, actions_port = free_port(), free_port()
@@ -102,7 +103,7 @@ def running_assistant(database_url: str, name: str = "stack", extra_env: Optiona
                         "RASA_PORT": str(rasa_port), **(extra_env or {})})
     actions_cmd = [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"]
     rasa_cmd = [str(VENV_BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
-                "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
+                "--model", str(MODEL), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", *(rasa_args or [])]
     with _process(f"{name}-actions", actions_cmd, env) as actions, _process(f"{name}-rasa", rasa_cmd, env) as rasa:
         actions_url = f"http://127.0.0.1:{actions_port}"
         wait_for(f"{actions_url}/health", 120, actions, "action server")
