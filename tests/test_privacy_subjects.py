@@ -200,3 +200,20 @@ def test_identities_are_checked_before_any_search():
         with pytest.raises(InvalidIdentity):
             parse_identity(kind, value)
     assert parse_identity("contact", GIULIA.phone_typed) == Identity(IdentityKind.CONTACT, GIULIA.phone)
+
+
+def test_erasure_takes_the_persons_words_out_of_the_training_data(people, tmp_path):
+    from desk.services.learning import learned_path, read_learned, render_learned, training_example
+
+    database, _ = people
+    path = learned_path(tmp_path, "it")
+    path.parent.mkdir(parents=True)
+    path.write_text(render_learned({"congedo_parentale": [training_example(GIULIA.unanswered), "congedo a ore"]}),
+                    encoding="utf-8")
+    with database.session() as session:
+        found = subjects.find(session, parse_identity("contact", GIULIA.email), SECRET, nlu_dir=tmp_path)
+        assert found.training_examples == [("it", "congedo_parentale", training_example(GIULIA.unanswered))]
+        assert subjects.export(found)["training_examples"][0]["example"] == training_example(GIULIA.unanswered)
+        counts = subjects.erase(session, found, nlu_dir=tmp_path)
+    assert counts["training_examples"] == 1
+    assert read_learned(path) == {"congedo_parentale": ["congedo a ore"]}

@@ -79,7 +79,7 @@ def search():
         return _person_page(request.form, None, error), 422
     settings = settings_of(current_app)
     with tracker_store() as store, db_session() as session:
-        footprint = subjects.find(session, identity, settings.secret_key, store)
+        footprint = subjects.find(session, identity, settings.secret_key, store, settings.learned_nlu_dir)
         subjects.audit(session, "search", current_user.email, identity, settings.secret_key, footprint.counts())
     return _person_page(request.form, footprint, None)
 
@@ -92,7 +92,7 @@ def export():
         return _person_page(request.form, None, error), 422
     settings = settings_of(current_app)
     with tracker_store() as store, db_session() as session:
-        footprint = subjects.find(session, identity, settings.secret_key, store)
+        footprint = subjects.find(session, identity, settings.secret_key, store, settings.learned_nlu_dir)
         document = subjects.export(footprint)
         subjects.audit(session, "export", current_user.email, identity, settings.secret_key, footprint.counts())
     filename = f"dialoga-dati-personali-{utcnow().strftime('%Y%m%d-%H%M%S')}.json"
@@ -113,9 +113,9 @@ def erase():
         return _person_page(request.form, None, f"Per cancellare scrivi {ERASE_CONFIRMATION} nella casella di conferma."), 422
     settings = settings_of(current_app)
     with tracker_store() as store, db_session() as session:
-        footprint = subjects.find(session, identity, settings.secret_key, store)
+        footprint = subjects.find(session, identity, settings.secret_key, store, settings.learned_nlu_dir)
         sender_ids = sorted(footprint.sender_ids)
-        counts = subjects.erase(session, footprint, store)
+        counts = subjects.erase(session, footprint, store, settings.learned_nlu_dir)
         note = ""
         if settings.privacy.rasa_api_token and sender_ids:
             resets = reset_in_assistant(settings.rasa_url, settings.privacy.rasa_api_token, sender_ids)
@@ -123,6 +123,9 @@ def erase():
             counts["assistant_conversations_reset"] = len(resets) - len(failed)
             note = f"assistant reset failed for {len(failed)} conversations" if failed else ""
         subjects.audit(session, "erasure", current_user.email, identity, settings.secret_key, counts, note)
+    if counts.get("training_examples"):
+        flash(f"Tolti {counts['training_examples']} esempi dai dati di addestramento: riaddestra l'assistente "
+              "(make model) perché il modello li dimentichi.", "info")
     if note:
         flash("Dati cancellati dal desk, ma l'assistente non ha confermato l'azzeramento di tutte le conversazioni: "
               "riprova o riavvialo.", "error")

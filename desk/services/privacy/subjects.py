@@ -12,6 +12,7 @@ import base64
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from sqlalchemy import delete, func, or_, select, tuple_
@@ -21,7 +22,7 @@ from desk.db import lock_for_writing
 from desk.models import (AnswerFeedback, AssistantTurn, KnowledgeDraft, LearningDecision, OutboundMessage,
                          PrivacyRequest, TelegramUpdate, Ticket, TicketAttachment, TicketEvent)
 from desk.models.base import utcnow
-from desk.services.learning import text_key
+from desk.services.learning import learned_examples_matching, remove_learned_examples, text_key
 from desk.services.privacy.identities import Identity, IdentityKind, telegram_parties, texts_match
 from desk.services.privacy.retention import identity_hash, pseudonym
 from desk.services.privacy.tracker_store import SqlTrackerStore
@@ -46,6 +47,8 @@ class Footprint:
     sender_ids: Set[str] = field(default_factory=set)  # the assistant's conversation ids
     texts: Set[str] = field(default_factory=set)  # what the person wrote
     tracker_events: List[Dict[str, Any]] = field(default_factory=list)
+    # Examples labelled into the training data (data/nlu/<lang>/learned.yml): (language, intent, example).
+    training_examples: List[Tuple[str, str, str]] = field(default_factory=list)
 
     def counts(self) -> Dict[str, int]:
         return {
@@ -53,6 +56,7 @@ class Footprint:
             "assistant_turns": len(self.turns), "feedback": len(self.feedback), "outbox": len(self.outbox),
             "telegram_updates": len(self.telegram_updates), "learning_decisions": len(self.learning_decisions),
             "knowledge_drafts": len(self.drafts), "tracker_events": len(self.tracker_events),
+            "training_examples": len(self.training_examples),
         }
 
     @property
@@ -61,7 +65,7 @@ class Footprint:
 
 
 def find(session: Session, identity: Identity, secret: str,
-         tracker_store: Optional[SqlTrackerStore] = None) -> Footprint:
+         tracker_store: Optional[SqlTrackerStore] = None, nlu_dir: Optional[Path] = None) -> Footprint:
     footprint = Footprint(identity)
     footprint.tickets = _tickets_of(session, identity)
     ticket_ids = [ticket.id for ticket in footprint.tickets]
@@ -103,6 +107,8 @@ def find(session: Session, identity: Identity, secret: str,
     ]
     if tracker_store is not None:
         footprint.tracker_events = tracker_store.events_of(footprint.sender_ids)
+    if nlu_dir is not None:
+        footprint.training_examples = learned_examples_matching(nlu_dir, footprint.texts)
     return footprint
 
 
@@ -167,6 +173,8 @@ def export(footprint: Footprint, now: Optional[datetime] = None) -> Dict[str, An
         "learning_decisions": [_columns(decision, exclude={"id", "draft_id", "text_key"}) for decision in footprint.learning_decisions],
         "knowledge_drafts": [_columns(draft, exclude={"id"}) for draft in footprint.drafts],
         "assistant_memory": footprint.tracker_events,
+        "training_examples": [{"language": language, "intent": intent, "example": example}
+                              for language, intent, example in footprint.training_examples],
     }
 
 
@@ -188,9 +196,10 @@ def _iso(moment: datetime) -> str:
 
 # --- erasure -----------------------------------------------------------------------------
 
-def erase(session: Session, footprint: Footprint, tracker_store: Optional[SqlTrackerStore] = None) -> Dict[str, int]:
-    """Delete everything found; learning drafts lose the person's examples (the draft stays).
-    Returns the counts erased."""
+def erase(session: Session, footprint: Footprint, tracker_store: Optional[SqlTrackerStore] = None,
+          nlu_dir: Optional[Path] = None) -> Dict[str, int]:
+    """Delete everything found; learning drafts lose the person's examples (the draft stays), and
+    so does the training data. Returns the counts erased."""
     lock_for_writing(session)
     counts = footprint.counts()
     ticket_ids = [ticket.id for ticket in footprint.tickets]
@@ -210,6 +219,8 @@ def erase(session: Session, footprint: Footprint, tracker_store: Optional[SqlTra
         draft.updated_at = utcnow()
     if tracker_store is not None:
         counts["tracker_events"] = tracker_store.delete_conversations(footprint.sender_ids)
+    if nlu_dir is not None and footprint.training_examples:
+        counts["training_examples"] = remove_learned_examples(nlu_dir, footprint.texts)
     session.flush()
     session.expunge_all()  # the footprint's objects are gone: nothing may flush them back
     return counts
