@@ -52,6 +52,8 @@ def test_the_retention_page_shows_what_will_go_and_runs_audited_purges(people, d
     with database.session() as session:  # Giulia's resolved ticket, untouched for more than a year
         session.execute(update(Ticket).where(Ticket.ref == refs[GIULIA]).values(updated_at=utcnow() - timedelta(days=400)))
     supervisor = desk_login(Role.SUPERVISOR)
+    ticket_page = supervisor.get(f"/ticket/{refs[GIULIA]}").get_data(as_text=True)
+    assert "informativa versione 2026-12-01" in ticket_page and 'id="anonymised"' not in ticket_page
     page = supervisor.get("/dati-personali/").get_data(as_text=True)
     row = re.search(r'<tr data-kind="tickets">(.*?)</tr>', page, re.S).group(1)
     assert "365 giorni" in row and (utcnow() - timedelta(days=365)).strftime("%d/%m/%Y") in row
@@ -66,6 +68,8 @@ def test_the_retention_page_shows_what_will_go_and_runs_audited_purges(people, d
         assert [(run.actor, run.dry_run, run.counts["tickets"]) for run in runs] == [
             ("supervisor@sportello.example", True, 1), ("supervisor@sportello.example", False, 1)]
         assert session.scalars(select(Ticket).where(Ticket.ref == refs[GIULIA])).one().name == ""
+    ticket_page = supervisor.get(f"/ticket/{refs[GIULIA]}").get_data(as_text=True)
+    assert 'id="anonymised"' in ticket_page and GIULIA.name not in ticket_page
     page = supervisor.get("/dati-personali/").get_data(as_text=True)
     assert re.search(r'<tr data-kind="tickets">.*?class="due-count">0<', page, re.S)
     assert page.count('<tr data-run="') == 2 and "prova" in page and "pulizia" in page

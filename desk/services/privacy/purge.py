@@ -279,14 +279,16 @@ def purge_if_due(database: Database, policy: RetentionPolicy, secret: str, holde
     """The worker's daily purge, once per cluster: only the holder of the purge lease runs it,
     and only when the last run is a day old."""
     now = now or utcnow()
+    with database.session() as session:  # a read first: most rounds of most workers stop here
+        if not purge_is_due(last_purge_at(session), now):
+            return None
     with database.session() as session:
         if not lease.acquire(session, PURGE_LEASE, holder, LEASE_DURATION, now):
             return None
     try:
-        with database.session() as session:
-            last = last_purge_at(session)
-        if not purge_is_due(last, now):
-            return None
+        with database.session() as session:  # again under the lease: another worker may just have run it
+            if not purge_is_due(last_purge_at(session), now):
+                return None
         return run_purge(database, policy, secret, "worker", now=now, tracker_store=tracker_store)
     finally:
         with database.session() as session:
