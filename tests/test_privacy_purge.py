@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 

@@ -16,7 +16,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from desk.models import AssistantTurn, KnowledgeDraft, PrivacyRequest, Ticket
+from desk.models import AssistantTurn, KnowledgeDraft, PrivacyRequest
 from desk.models.base import utcnow
 from desk.services import analytics
 from desk.services.privacy import purge, subjects

@@ -9,9 +9,8 @@ from typing import Dict, List, Tuple
 
 from sqlalchemy import JSON, LargeBinary, String, Text, select
 
-from desk.models import (AnswerFeedback, AssistantTurn, Base, LearningDecision, LearningDecisionKind, TelegramUpdate,
-                         TicketEvent)
-from desk.services import analytics, learning, outbox, telegram_updates, tickets
+from desk.models import AssistantTurn, Base, LearningDecisionKind
+from desk.services import analytics, learning, telegram_updates, tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.services.tickets import TicketIntake
 
@@ -104,11 +103,6 @@ def give_data(database, person: Person, opened: datetime, update_id: int, resolv
         if resolve:
             tickets.change_status(session, ticket, "resolved", "operator@sportello.example")
         return ticket.ref
-
-
-def text_columns() -> List[Tuple[str, str]]:
-    return [(table.name, column.name) for table in Base.metadata.sorted_tables for column in table.columns
-            if isinstance(column.type, (String, Text, JSON, LargeBinary))]
 
 
 def find_everywhere(database, needles: List[str]) -> Dict[Tuple[str, str], List[str]]:
