@@ -81,7 +81,7 @@ def test_an_admin_finds_downloads_and_erases_a_persons_data(people, desk_login):
     form = {"kind": "telegram", "value": GIULIA.chat_id}
     found = post_form(admin, "/dati-personali/persona", form, page="/dati-personali/persona").get_data(as_text=True)
     assert refs[GIULIA] in found and refs[OTHER] not in found
-    assert re.search(r'data-what="assistant_turns">assistant_turns: 3<', found)
+    assert re.search(r'data-what="assistant_turns">Messaggi all(&#39;|\')assistente: <span class="count">3<', found)
 
     download = post_form(admin, "/dati-personali/persona/esporta", form, page="/dati-personali/persona")
     assert download.status_code == 200 and download.mimetype == "application/json"

@@ -20,6 +20,13 @@ from desk.web.auth import role_required
 
 blueprint = Blueprint("privacy", __name__, url_prefix="/dati-personali")
 ERASE_CONFIRMATION = "CANCELLA"
+FOOTPRINT_LABELS = {
+    "tickets": "Richieste a un operatore", "ticket_events": "Eventi delle richieste (messaggi, risposte, note)",
+    "attachments": "File", "assistant_turns": "Messaggi all'assistente", "feedback": "Valutazioni delle risposte",
+    "outbox": "Messaggi inviati all'utente", "telegram_updates": "Messaggi Telegram in attesa (webhook)",
+    "learning_decisions": "Decisioni del ciclo di apprendimento", "knowledge_drafts": "Bozze della base di conoscenza",
+    "tracker_events": "Memoria dell'assistente (eventi)", "training_examples": "Esempi nei dati di addestramento",
+}
 
 
 @contextmanager
@@ -145,5 +152,5 @@ def _person_page(form, footprint, error):
     with db_session() as session:
         requests = subjects.recent_requests(session)
         return render_template("privacy/person.html", form=form, footprint=footprint, error=error, requests=requests,
-                               kinds=IDENTITY_LABELS, confirmation=ERASE_CONFIRMATION,
+                               kinds=IDENTITY_LABELS, confirmation=ERASE_CONFIRMATION, labels=FOOTPRINT_LABELS,
                                kind_values=[kind.value for kind in IdentityKind])
