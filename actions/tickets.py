@@ -63,6 +63,7 @@ def build_intake(tracker: Tracker, ref: str) -> "tickets.TicketIntake":
         company_artisan=tracker.get_slot("intake_company_artisan"),
         question=tracker.get_slot("intake_question") or "",
         consent_at=utcnow(),
+        consent_version=Settings.from_env().privacy.notice_version,
         transcript=conversation_transcript(tracker),
         # The NLU's best topics for the question itself, else for the message it could not answer.
         suggested_topics=suggested_topics(question_message(tracker) or unanswered),

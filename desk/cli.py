@@ -94,12 +94,17 @@ def users_create(email: str, display_name: str, role: str, password: str) -> Non
 @click.option("--once", is_flag=True, help="Run one round and exit (a claimed training job runs to its end).")
 def worker(interval: float, once: bool) -> None:
     """Background work: register intakes saved while the database was down; train, evaluate and
-    record models requested from the desk (one job at a time, in a thread)."""
+    record models requested from the desk (one job at a time, in a thread); once a day (one
+    worker of the cluster at a time) the personal-data retention purge."""
+    import os
+    import socket
     import time
 
+    from desk.db import DatabaseUnavailable
     from desk.services.business_hours import BusinessCalendar
     from desk.services.intake_spool import IntakeSpool
     from desk.services.models.runner import BackgroundTrainer, TrainingSetup
+    from desk.services.privacy import purge
 
     settings = Settings.from_env()
     database = Database.from_settings(settings)
@@ -107,6 +112,8 @@ def worker(interval: float, once: bool) -> None:
     calendar = BusinessCalendar.from_env()
     trainer = BackgroundTrainer(database, TrainingSetup.from_settings(settings))
     log = logging.getLogger("dialoga.worker")
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    tracker_store = purge.open_tracker_store(settings)
     try:
         while True:
             registered = spool.drain(database, calendar)
@@ -118,12 +125,49 @@ def worker(interval: float, once: bool) -> None:
                 log.warning("database unavailable: no training round")
             except Exception:  # noqa: BLE001 - the spool must keep draining whatever happens to training
                 log.exception("training round failed")
+            try:
+                purge.purge_if_due(database, settings.privacy.retention, settings.secret_key, holder,
+                                   tracker_store=tracker_store)
+            except DatabaseUnavailable:
+                log.warning("privacy purge skipped: database unavailable")
             if once:
                 trainer.join()
                 return
             time.sleep(interval)
     finally:
+        if tracker_store is not None:
+            tracker_store.dispose()
         database.dispose()
+
+
+@main.group()
+def privacy() -> None:
+    """Personal data: the retention purge."""
+
+
+@privacy.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be anonymised or deleted, change nothing.")
+def privacy_purge(dry_run: bool) -> None:
+    """Anonymise or delete the data older than the retention periods (DIALOGA_RETENTION_*_DAYS); audited."""
+    from desk.services.privacy import purge
+    from desk.services.privacy.retention import RULE_BY_KIND, DataKind
+
+    settings = Settings.from_env()
+    database = Database.from_settings(settings)
+    tracker_store = purge.open_tracker_store(settings)
+    try:
+        summary = purge.run_purge(database, settings.privacy.retention, settings.secret_key, "cli",
+                                  dry_run=dry_run, tracker_store=tracker_store)
+    finally:
+        if tracker_store is not None:
+            tracker_store.dispose()
+        database.dispose()
+    click.echo(f"privacy run {summary.run_id}{' (dry run: nothing changed)' if dry_run else ''}")
+    for kind, count in summary.counts.items():
+        days = settings.privacy.retention.days[DataKind(kind)]
+        verb = "due" if dry_run else "done"
+        click.echo(f"  {kind}: {count} {verb} (older than {days} days, before {summary.cutoffs[kind]} UTC)"
+                   f" - {RULE_BY_KIND[DataKind(kind)].what_happens_en}")
 
 
 @main.command()

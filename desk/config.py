@@ -70,6 +70,8 @@ class Settings:
     # desk's /models/live.tar.gz; that endpoint answers 404 while no token is set.
     models_dir: Path = PROJECT_ROOT / "models"
     model_server_token: Optional[str] = None
+    # Personal data: retention periods, the privacy notice's facts, the assistant's tracker store.
+    privacy: "PrivacySettings" = field(default_factory=lambda: PrivacySettings())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -123,7 +125,50 @@ class Settings:
             redis_url=environ.get("DIALOGA_REDIS_URL") or None,
             models_dir=Path(environ.get("DIALOGA_MODELS_DIR", defaults.models_dir)),
             model_server_token=environ.get("DIALOGA_MODEL_SERVER_TOKEN") or None,
+            privacy=PrivacySettings.from_env(environ),
         )
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """What the privacy notice states and the software enforces (desk/services/privacy)."""
+
+    # Days after which each kind of data is anonymised or deleted (the rules: desk/services/privacy/retention.py).
+    # (kind, days) pairs; kinds left out keep their default.
+    retention_days: Tuple[Tuple[str, int], ...] = ()
+    # The privacy notice (/privacy): its version, recorded on every ticket with the user's consent,
+    # the controller and the data protection officer.
+    notice_version: str = "2026-12-01"
+    controller_name: str = ""
+    controller_contact: str = ""
+    dpo_contact: str = ""
+    # Rasa's SQL tracker store (production), whose conversations erasure deletes and the purge ages out;
+    # and the token of Rasa's HTTP API (rasa run --enable-api --auth-token), through which erasure
+    # resets the running assistant's memory of a conversation.
+    tracker_store_url: Optional[str] = None
+    rasa_api_token: Optional[str] = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "PrivacySettings":
+        from desk.services.privacy.retention import RetentionPolicy
+
+        defaults = cls()
+        return cls(
+            retention_days=RetentionPolicy.from_env(environ).as_pairs(),
+            notice_version=environ.get("DIALOGA_PRIVACY_NOTICE_VERSION", "").strip() or defaults.notice_version,
+            controller_name=environ.get("DIALOGA_PRIVACY_CONTROLLER", "").strip(),
+            controller_contact=environ.get("DIALOGA_PRIVACY_CONTROLLER_CONTACT", "").strip(),
+            dpo_contact=environ.get("DIALOGA_PRIVACY_DPO_CONTACT", "").strip(),
+            tracker_store_url=environ.get("DIALOGA_TRACKER_STORE_URL") or None,
+            rasa_api_token=environ.get("DIALOGA_RASA_API_TOKEN") or None,
+        )
+
+    @property
+    def retention(self):
+        """The retention policy (desk.services.privacy.retention.RetentionPolicy) these settings give."""
+        from desk.services.privacy.retention import RetentionPolicy
+
+        return RetentionPolicy.from_pairs(self.retention_days)
 
 
 def _choice(value: Optional[str], allowed, default: str) -> str:

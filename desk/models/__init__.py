@@ -11,6 +11,7 @@ from desk.models.learning import DraftStatus, KnowledgeDraft, LearningDecision, 
 from desk.models.telegram import TelegramUpdate, TicketAttachment
 from desk.models.canned import CannedReply
 from desk.models.model_versions import JobStatus, ModelSource, ModelStatus, ModelVersion, TrainingJob
+from desk.models.privacy import JobLease, PrivacyRequest, PrivacyRun
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
            "Clarification", "ClarificationChoice", "ClarificationReview",
@@ -20,4 +21,5 @@ __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "Assi
            "DraftStatus", "KnowledgeDraft", "LearningDecision", "LearningDecisionKind",
            "TelegramUpdate", "TicketAttachment",
            "CannedReply",
-           "JobStatus", "ModelSource", "ModelStatus", "ModelVersion", "TrainingJob"]
+           "JobStatus", "ModelSource", "ModelStatus", "ModelVersion", "TrainingJob",
+           "JobLease", "PrivacyRequest", "PrivacyRun"]

@@ -23,6 +23,8 @@ class AssistantTurn(Base):
     confidence = Column(Float, nullable=True)
     text = Column(Text, nullable=False, default="")
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    # Set when the retention purge replaced conversation_id with a pseudonym.
+    pseudonymised_at = Column(DateTime, nullable=True)
 
 
 class AnswerFeedback(Base):
@@ -35,6 +37,7 @@ class AnswerFeedback(Base):
     channel = Column(String(40), nullable=False, default="rest")
     language = Column(String(8), nullable=False, default="it")
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    pseudonymised_at = Column(DateTime, nullable=True)
 
 
 class ClarificationChoice(str, Enum):

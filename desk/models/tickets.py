@@ -66,6 +66,8 @@ class Ticket(Base):
     company_artisan = Column(Boolean, nullable=True)
     question = Column(Text, nullable=False)
     consent_at = Column(DateTime, nullable=False)
+    # The version of the privacy notice (/privacy) the user accepted; NULL for tickets from before it was recorded.
+    consent_version = Column(String(40), nullable=True)
     transcript = Column(JSON, nullable=False, default=list)  # [{"who": "user"|"bot", "text", "at"}]
     suggested_topics = Column(JSON, nullable=False, default=list)  # [{"topic", "confidence"}]
 
@@ -79,6 +81,8 @@ class Ticket(Base):
     first_response_at = Column(DateTime, nullable=True)
     resolved_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
+    # Set when the retention purge removed the personal data (desk.services.privacy.purge).
+    anonymised_at = Column(DateTime, nullable=True)
 
     events = relationship(
         "TicketEvent",

@@ -478,6 +478,32 @@ def apply_labelling(
     return plan
 
 
+def learned_examples_matching(nlu_dir: Path, texts: Iterable[str]) -> List[Tuple[str, str, str]]:
+    """(language, intent, example) of every labelled example written from one of these texts."""
+    wanted = {training_example(text).casefold() for text in texts if text and text.strip()}
+    found = []
+    for path in sorted(Path(nlu_dir).glob(f"*/{LEARNED_FILE_NAME}")):
+        for intent, examples in read_learned(path).items():
+            found += [(path.parent.name, intent, example) for example in examples if example.casefold() in wanted]
+    return found
+
+
+def remove_learned_examples(nlu_dir: Path, texts: Iterable[str]) -> int:
+    """Take the examples written from these texts out of learned.yml (a person's erasure);
+    returns how many went. The next training no longer learns from them."""
+    texts = list(texts)
+    removed = 0
+    with _files_locked(nlu_dir):
+        for language in sorted({language for language, _, _ in learned_examples_matching(nlu_dir, texts)}):
+            path = learned_path(nlu_dir, language)
+            wanted = {training_example(text).casefold() for text in texts if text and text.strip()}
+            examples = read_learned(path)
+            kept = {intent: [e for e in items if e.casefold() not in wanted] for intent, items in examples.items()}
+            removed += sum(len(items) for items in examples.values()) - sum(len(items) for items in kept.values())
+            _write_atomically(path, render_learned(kept))
+    return removed
+
+
 @contextmanager
 def _files_locked(nlu_dir: Path) -> Iterator[None]:
     Path(nlu_dir).mkdir(parents=True, exist_ok=True)

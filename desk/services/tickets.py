@@ -89,6 +89,8 @@ class TicketIntake:
     suggested_topics: List[Dict[str, Any]] = field(default_factory=list)
     # A reference already given to the user (an intake saved while the database was down).
     ref: Optional[str] = None
+    # The version of the privacy notice the user accepted with consent_at (PrivacySettings.notice_version).
+    consent_version: Optional[str] = None
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -393,6 +395,7 @@ def _ticket_from(intake: TicketIntake, ref: str, sla_due_at: datetime, now: date
         company_artisan=intake.company_artisan,
         question=intake.question,
         consent_at=intake.consent_at,
+        consent_version=intake.consent_version,
         transcript=[_json_ready(line) for line in intake.transcript],
         suggested_topics=[_json_ready(topic) for topic in intake.suggested_topics],
         sla_due_at=sla_due_at,

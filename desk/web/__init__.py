@@ -31,13 +31,13 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
 
     from bot.widget import gateway as widget  # the widget's endpoints: a way in, served by the desk
     from desk.web import (admin, auth, canned, directory, errors, health, home, knowledge, learning, models,
-                          navigation, public, queue, reports, telegram_webhook, tickets)
+                          navigation, privacy, public, queue, reports, telegram_webhook, tickets)
 
     auth.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
     for module in (health, public, auth, home, knowledge, directory, admin, reports, learning, telegram_webhook,
-                   queue, tickets, canned, models, widget):
+                   queue, tickets, canned, models, privacy, widget):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -14,6 +14,7 @@ MENU = (
     ("reports.index", "Report", Role.SUPERVISOR),
     ("canned.index", "Risposte predefinite", Role.SUPERVISOR),
     ("models.index", "Modelli", Role.SUPERVISOR),
+    ("privacy.index", "Dati personali", Role.SUPERVISOR),
     ("admin.users", "Utenti", Role.ADMIN),
 )
 

@@ -95,10 +95,12 @@ def text_of(replies: List[Dict[str, Any]]) -> str:
 
 @contextmanager
 def running_assistant(database_url: str, name: str = "stack", extra_env: Optional[Dict[str, str]] = None,
-                      endpoints: str = "endpoints.yml", enable_api: bool = False) -> Iterator[Assistant]:
+                      endpoints: str = "endpoints.yml", enable_api: bool = False,
+                      rasa_args: Optional[List[str]] = None) -> Iterator[Assistant]:
     """The assistant and its action server. `endpoints="endpoints.model-server.yml"` (with
     DIALOGA_MODEL_SERVER_* in extra_env) makes Rasa pull its model from a model server;
-    enable_api opens Rasa's HTTP API (GET /status tells which model is loaded)."""
+    enable_api opens Rasa's HTTP API (GET /status tells which model is loaded); rasa_args
+    are added to Rasa's command line."""
     if not MODEL.exists():
         raise FileNotFoundError(f"{MODEL} is missing: run `make model` first")
     rasa_port, actions_port = free_port(), free_port()
@@ -106,7 +108,7 @@ def running_assistant(database_url: str, name: str = "stack", extra_env: Optiona
                         "RASA_PORT": str(rasa_port), **(extra_env or {})})
     actions_cmd = [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"]
     rasa_cmd = [str(VENV_BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
-                "--model", str(MODEL), "--endpoints", endpoints, "--credentials", "credentials.yml"]
+                "--model", str(MODEL), "--endpoints", endpoints, "--credentials", "credentials.yml", *(rasa_args or [])]
     if enable_api:
         rasa_cmd.append("--enable-api")
     with _process(f"{name}-actions", actions_cmd, env) as actions, _process(f"{name}-rasa", rasa_cmd, env) as rasa:
