@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from desk.db import lock_for_writing
-from desk.models import (AnswerFeedback, AssistantTurn, KnowledgeDraft, LearningDecision, OutboundMessage,
+from desk.models import (AnswerFeedback, AssistantTurn, Clarification, KnowledgeDraft, LearningDecision, OutboundMessage,
                          PrivacyRequest, TelegramUpdate, Ticket, TicketAttachment, TicketEvent)
 from desk.models.base import utcnow
 from desk.services.learning import learned_examples_matching, remove_learned_examples, text_key
@@ -207,7 +207,11 @@ def erase(session: Session, footprint: Footprint, tracker_store: Optional[SqlTra
     _delete_ids(session, TicketAttachment, [attachment.id for attachment in footprint.attachments])
     _delete_ids(session, TicketEvent, [event.id for event in footprint.events])
     _delete_ids(session, Ticket, ticket_ids)
-    _delete_ids(session, AssistantTurn, [turn.id for turn in footprint.turns])
+    turn_ids = [turn.id for turn in footprint.turns]
+    for start in range(0, len(turn_ids), 500):  # clarifications of those turns (their conversation ids)
+        session.execute(delete(Clarification).where(Clarification.turn_id.in_(turn_ids[start:start + 500]))
+                        .execution_options(synchronize_session=False))
+    _delete_ids(session, AssistantTurn, turn_ids)
     _delete_ids(session, AnswerFeedback, [item.id for item in footprint.feedback])
     _delete_ids(session, TelegramUpdate, [update.id for update in footprint.telegram_updates])
     _delete_ids(session, LearningDecision, [decision.id for decision in footprint.learning_decisions])
