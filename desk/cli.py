@@ -93,9 +93,12 @@ def users_create(email: str, display_name: str, role: str, password: str) -> Non
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 def worker(interval: float, once: bool) -> None:
-    """Background work: register intakes saved while the database was down."""
+    """Background work: register intakes saved while the database was down, and send the
+    outbox's e-mails (when DIALOGA_SMTP_HOST is set)."""
     import time
 
+    from bot.email.delivery import EmailDelivery
+    from desk.db import DatabaseUnavailable
     from desk.services.business_hours import BusinessCalendar
     from desk.services.intake_spool import IntakeSpool
 
@@ -104,11 +107,22 @@ def worker(interval: float, once: bool) -> None:
     spool = IntakeSpool(settings.spool_dir)
     calendar = BusinessCalendar.from_env()
     log = logging.getLogger("dialoga.worker")
+    email = EmailDelivery.from_settings(database, settings) if settings.email_enabled else None
+    if email is None:
+        log.info("DIALOGA_SMTP_HOST is not set: e-mails wait in the outbox")
     try:
         while True:
             registered = spool.drain(database, calendar)
             if registered:
                 log.info("registered %d intakes saved while the database was unavailable", registered)
+            if email is not None:
+                try:
+                    done = email.run_round()
+                    if done.sent or done.retried or done.failed:
+                        log.info("e-mails: %d sent, %d to retry, %d failed", len(done.sent), len(done.retried),
+                                 len(done.failed))
+                except DatabaseUnavailable as error:
+                    log.warning("outbox not reachable: %s", error)
             if once:
                 return
             time.sleep(interval)
