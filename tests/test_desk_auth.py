@@ -12,8 +12,8 @@ from desk.services.users import LOCKOUT, MAX_FAILED_LOGINS, LoginOutcome, WeakPa
 from tests.support.desk import PASSWORD, csrf_token_of, log_in, make_user, post_form
 
 # Pages anyone may open: login, health, the privacy notice linked from chats, static files and
-# the widget's own endpoints (with their demo page).
-PUBLIC_PREFIXES = ("/login", "/healthz", "/privacy", "/static/", "/widget", "/demo", "/telegram/")
+# the widget's own endpoints (with their demo page), and users' follow-up pages (signed links).
+PUBLIC_PREFIXES = ("/login", "/healthz", "/privacy", "/static/", "/widget", "/demo", "/telegram/", "/seguito/")
 
 
 def test_passwords_are_stored_hashed_and_checked(seeded_database):
