@@ -57,7 +57,8 @@ def _templates() -> Environment:
 
 def mail_domain(address: str) -> str:
     _, email = parseaddr(address)
-    return email.rpartition("@")[2] or "dialoga.invalid"
+    local, at, domain = email.rpartition("@")
+    return domain if at and domain else "dialoga.invalid"
 
 
 def thread_id(ref: str, domain: str) -> str:
