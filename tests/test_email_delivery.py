@@ -5,8 +5,12 @@ implicit TLS with a verified throwaway certificate, two workers at once, and the
 left (an unread reply goes by e-mail after the delay, a read one does not)."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -289,3 +293,19 @@ def test_a_widget_ticket_without_email_never_gets_one(database):
     with smtp_server() as smtp:
         assert delivery_for(database, smtp.port, email_after_unread_minutes=30).run_round().unread_copies == 0
         assert smtp.received() == []
+
+
+def test_dialoga_worker_sends_the_emails_with_smtp_settings_from_the_environment(database, tmp_path):
+    ticket = open_one(database, channel="rest", contact=USER, contact_kind="email", language="en")
+    reply_to(database, ticket.ref, "Sent by the worker process.")
+    with smtp_server() as smtp:
+        environment = {**os.environ, "DIALOGA_DATABASE_URL": database.url, "DIALOGA_SPOOL_DIR": str(tmp_path / "spool"),
+                       "DIALOGA_SMTP_HOST": "127.0.0.1", "DIALOGA_SMTP_PORT": str(smtp.port),
+                       "DIALOGA_SMTP_SECURITY": "none", "DIALOGA_EMAIL_FROM": FROM, "DIALOGA_EMAIL_REPLY_TO": REPLY_TO,
+                       "DIALOGA_PUBLIC_URL": "https://desk.example"}
+        subprocess.run([str(Path(sys.executable).parent / "dialoga"), "worker", "--once"], env=environment,
+                       check=True, timeout=120, capture_output=True)
+        (message,) = smtp.received()
+    assert message["Reply-To"] == REPLY_TO and "Sent by the worker process." in text_part(message)
+    assert "https://desk.example/seguito/" in text_part(message)
+    assert [e.status for e in emails(database, ticket.ref)] == ["sent"]
