@@ -13,7 +13,7 @@ from actions.tickets import ActionTicketStatus, asks_for_link
 from desk.models import OutboundKind, Role, TicketEventKind, TicketStatus
 from desk.services import outbox, tickets
 from desk.services.follow_up import FollowUpLinks, exchange_items
-from tests.support.desk import csrf_token_of, desk_app_for, log_in, make_user, post_form
+from tests.support.desk import desk_app_for, log_in, make_user, post_form
 from tests.test_actions import action_database, run, tracker  # noqa: F401 (fixture)
 from tests.test_tickets import open_one
 
