@@ -309,3 +309,27 @@ def test_dialoga_worker_sends_the_emails_with_smtp_settings_from_the_environment
     assert message["Reply-To"] == REPLY_TO and "Sent by the worker process." in text_part(message)
     assert "https://desk.example/seguito/" in text_part(message)
     assert [e.status for e in emails(database, ticket.ref)] == ["sent"]
+
+
+def test_two_workers_noticing_the_same_unread_reply_queue_one_email(database):
+    ticket = widget_ticket(database)
+    reply_to(database, ticket.ref, "Risposta non letta.")
+    age_widget_messages(database, 31)
+    databases = [Database(database.url) for _ in range(2)]
+    start = threading.Barrier(2)
+    queued = []
+
+    def notice(db):
+        start.wait()
+        with db.session() as session:
+            queued.append(outbox.email_unread_widget_messages(session, 30))
+
+    threads = [threading.Thread(target=notice, args=(db,)) for db in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for db in databases:
+        db.dispose()
+    assert sorted(queued) == [0, 1]
+    assert len(emails(database, ticket.ref)) == 1
