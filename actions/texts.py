@@ -210,6 +210,12 @@ INTAKE_TEXTS: Dict[str, Dict[str, str]] = {
     "field_contact": {"it": "contatto", "en": "contact"},
     "field_company": {"it": "impresa", "en": "firm"},
     "field_question": {"it": "domanda", "en": "question"},
+    "follow_up_link_sent": {
+        "it": "Se per la richiesta {ref} è stato lasciato un indirizzo e-mail, ti abbiamo appena inviato lì il link "
+              "alla pagina dove seguirla e rispondere all'operatore. Per sicurezza il link non viene mai mostrato in chat.",
+        "en": "If an e-mail address was left for request {ref}, we have just sent the link to the page where you can "
+              "follow it and answer the operator to that address. For your safety the link is never shown in the chat.",
+    },
 }
 
 STATUS_LABELS: Dict[str, Dict[str, str]] = {

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from functools import lru_cache
 from typing import Dict, List, Optional, Text
 
@@ -21,7 +22,7 @@ from actions.turn import handoff_state
 from desk.config import Settings
 from desk.db import DatabaseUnavailable
 from desk.models.base import utcnow
-from desk.services import knowledge, tickets
+from desk.services import knowledge, outbox, tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.services.intake_spool import IntakeSpool
 
@@ -142,12 +143,48 @@ async def tell_status(dispatcher: CollectingDispatcher, tracker: Tracker, ref: O
     dispatcher.utter_message(text="\n".join(lines), json_message={"ticket": {"ref": view.ref, "status": status}})
 
 
+_ASKS_FOR_LINK = re.compile(r"\b(link|collegamento)\b", re.IGNORECASE)
+
+
+def asks_for_link(text: str) -> bool:
+    """"mandami il link DC-7K4M2Q", "send me the link": the follow-up page's link, by e-mail."""
+    return bool(_ASKS_FOR_LINK.search(text or ""))
+
+
+async def send_link(dispatcher: CollectingDispatcher, tracker: Tracker, ref: str) -> None:
+    """Queue a fresh follow-up link to the ticket's e-mail, if it has one. The reply is the same
+    either way: it never tells whether the ticket has an address, nor which."""
+    language = language_of(tracker)
+
+    def request(session) -> Optional[str]:
+        ticket = tickets.find_by_ref(session, ref)
+        if ticket is None:
+            return None
+        outbox.send_follow_up_link(session, ticket)
+        return ticket.status
+
+    try:
+        status = await in_session(request)
+    except DatabaseUnavailable:
+        dispatcher.utter_message(text=say("status_unavailable", language), json_message={"ticket": {"ref": ref, "status": "unavailable"}})
+        return
+    if status is None:
+        dispatcher.utter_message(text=say("status_not_found", language, ref=ref), json_message={"ticket": {"ref": ref, "status": "not_found"}})
+        return
+    dispatcher.utter_message(text=say("follow_up_link_sent", language, ref=ref),
+                             json_message={"ticket": {"ref": ref, "status": status, "link": "requested"}})
+
+
 class ActionTicketStatus(Action):
     def name(self) -> Text:
         return "action_ticket_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        await tell_status(dispatcher, tracker, reference_in(tracker) or tracker.get_slot("last_ticket_ref"))
+        ref = reference_in(tracker) or tracker.get_slot("last_ticket_ref")
+        if ref and asks_for_link(latest_text(tracker)):
+            await send_link(dispatcher, tracker, ref)
+            return []
+        await tell_status(dispatcher, tracker, ref)
         return []
 
 

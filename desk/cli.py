@@ -93,13 +93,15 @@ def users_create(email: str, display_name: str, role: str, password: str) -> Non
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 @click.option("--once", is_flag=True, help="Run one round and exit (a claimed training job runs to its end).")
 def worker(interval: float, once: bool) -> None:
-    """Background work: register intakes saved while the database was down; train, evaluate and
-    record models requested from the desk (one job at a time, in a thread); once a day (one
-    worker of the cluster at a time) the personal-data retention purge."""
+    """Background work: register intakes saved while the database was down; send the outbox's
+    e-mails (when DIALOGA_SMTP_HOST is set); train, evaluate and record models requested from the
+    desk (one job at a time, in a thread); once a day (one worker of the cluster at a time) the
+    personal-data retention purge."""
     import os
     import socket
     import time
 
+    from bot.email.delivery import EmailDelivery
     from desk.db import DatabaseUnavailable
     from desk.services.business_hours import BusinessCalendar
     from desk.services.intake_spool import IntakeSpool
@@ -114,6 +116,9 @@ def worker(interval: float, once: bool) -> None:
     log = logging.getLogger("dialoga.worker")
     holder = f"{socket.gethostname()}:{os.getpid()}"
     tracker_store = purge.open_tracker_store(settings)
+    email = EmailDelivery.from_settings(database, settings) if settings.email_enabled else None
+    if email is None:
+        log.info("DIALOGA_SMTP_HOST is not set: e-mails wait in the outbox")
     try:
         while True:
             registered = spool.drain(database, calendar)
@@ -130,6 +135,14 @@ def worker(interval: float, once: bool) -> None:
                                    tracker_store=tracker_store)
             except DatabaseUnavailable:
                 log.warning("privacy purge skipped: database unavailable")
+            if email is not None:
+                try:
+                    done = email.run_round()
+                    if done.sent or done.retried or done.failed:
+                        log.info("e-mails: %d sent, %d to retry, %d failed", len(done.sent), len(done.retried),
+                                 len(done.failed))
+                except DatabaseUnavailable as error:
+                    log.warning("outbox not reachable: %s", error)
             if once:
                 trainer.join()
                 return

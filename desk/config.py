@@ -72,6 +72,29 @@ class Settings:
     model_server_token: Optional[str] = None
     # Personal data: retention periods, the privacy notice's facts, the assistant's tracker store.
     privacy: "PrivacySettings" = field(default_factory=lambda: PrivacySettings())
+    # E-mail (bot/email, sent by `dialoga worker`): the SMTP server, "starttls", "tls" (implicit TLS,
+    # usually port 465) or "none" (loopback relays only); the server's certificate is checked against
+    # the system's CAs or smtp_ca_file. No host: e-mails wait in the outbox.
+    smtp_host: Optional[str] = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: Optional[str] = None
+    smtp_password: Optional[str] = None
+    smtp_ca_file: Optional[Path] = None
+    smtp_timeout: float = 20.0
+    # From: the desk's address; Reply-To: the mailbox operators read.
+    email_from: str = "Sportello Dialoga <sportello@localhost>"
+    email_reply_to: Optional[str] = None
+    # A widget reply still unread after this long also goes by e-mail, when the ticket has one.
+    email_after_unread_minutes: int = 30
+    # How long the link to a ticket's follow-up page (sent in every e-mail) stays valid.
+    follow_up_link_days: int = 30
+    # Requests to follow-up pages per client address per minute (guessing tokens gets nowhere fast).
+    follow_up_requests_per_minute: int = 30
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -126,6 +149,22 @@ class Settings:
             models_dir=Path(environ.get("DIALOGA_MODELS_DIR", defaults.models_dir)),
             model_server_token=environ.get("DIALOGA_MODEL_SERVER_TOKEN") or None,
             privacy=PrivacySettings.from_env(environ),
+            smtp_host=environ.get("DIALOGA_SMTP_HOST") or None,
+            smtp_port=int(environ.get("DIALOGA_SMTP_PORT") or defaults.smtp_port),
+            smtp_security=_choice(environ.get("DIALOGA_SMTP_SECURITY"), ("starttls", "tls", "none"), defaults.smtp_security),
+            smtp_user=environ.get("DIALOGA_SMTP_USER") or None,
+            smtp_password=environ.get("DIALOGA_SMTP_PASSWORD") or None,
+            smtp_ca_file=Path(environ["DIALOGA_SMTP_CA_FILE"]) if environ.get("DIALOGA_SMTP_CA_FILE") else None,
+            smtp_timeout=float(environ.get("DIALOGA_SMTP_TIMEOUT") or defaults.smtp_timeout),
+            email_from=environ.get("DIALOGA_EMAIL_FROM") or defaults.email_from,
+            email_reply_to=environ.get("DIALOGA_EMAIL_REPLY_TO") or None,
+            email_after_unread_minutes=int(
+                environ.get("DIALOGA_EMAIL_AFTER_UNREAD_MINUTES") or defaults.email_after_unread_minutes
+            ),
+            follow_up_link_days=int(environ.get("DIALOGA_FOLLOW_UP_LINK_DAYS") or defaults.follow_up_link_days),
+            follow_up_requests_per_minute=int(
+                environ.get("DIALOGA_FOLLOW_UP_REQUESTS_PER_MINUTE") or defaults.follow_up_requests_per_minute
+            ),
         )
 
 

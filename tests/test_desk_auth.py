@@ -12,9 +12,10 @@ from desk.services.users import LOCKOUT, MAX_FAILED_LOGINS, LoginOutcome, WeakPa
 from tests.support.desk import PASSWORD, csrf_token_of, log_in, make_user, post_form
 
 # Pages anyone may open: login, health, the privacy notice linked from chats, static files and
-# the widget's own endpoints (with their demo page); the model server (/models/) asks for its own
-# token instead of a session (tests/test_models_page.py).
-PUBLIC_PREFIXES = ("/login", "/healthz", "/privacy", "/static/", "/widget", "/demo", "/telegram/", "/models/")
+# the widget's own endpoints (with their demo page), users' follow-up pages (signed links); the
+# model server (/models/) asks for its own token instead of a session (tests/test_models_page.py).
+PUBLIC_PREFIXES = ("/login", "/healthz", "/privacy", "/static/", "/widget", "/demo", "/telegram/", "/seguito/",
+                   "/models/")
 
 
 def test_passwords_are_stored_hashed_and_checked(seeded_database):

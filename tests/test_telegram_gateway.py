@@ -262,7 +262,7 @@ def queue_reply(database, body="La risposta dell'operatore.", chat=CHAT, **ticke
 
 def outbound(database):
     with database.session() as session:
-        return session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+        return session.scalars(select(OutboundMessage).where(OutboundMessage.channel == "telegram").order_by(OutboundMessage.id)).all()
 
 
 def deliver_once(fake_telegram, database, read_timeout: float = 5.0):

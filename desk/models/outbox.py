@@ -1,4 +1,4 @@
-"""Messages to users waiting to be delivered on their channel (Telegram, widget).
+"""Messages to users waiting to be delivered on their channel (Telegram, widget, e-mail).
 
 Written in the same transaction as the desk action that produced them (an
 operator's reply, a resolution notice); a delivery worker or the widget's update
@@ -19,6 +19,7 @@ class DeliveryStatus(str, Enum):
 class OutboundKind(str, Enum):
     REPLY = "reply"  # an operator's reply
     RESOLVED = "resolved"  # the ticket was resolved: the assistant takes over again
+    LINK = "link"  # e-mail only: a fresh link to the ticket's follow-up page, asked for in chat
 
 
 class OutboundMessage(Base):
@@ -41,6 +42,11 @@ class OutboundMessage(Base):
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     last_error = Column(Text, nullable=True)
+    # An e-mail that stands in for a widget message left unread (desk.services.email_routing):
+    # the unique key makes two workers that notice it at once create one e-mail.
+    fallback_of_id = Column(
+        Integer, ForeignKey("outbound_messages.id", ondelete="CASCADE"), nullable=True, unique=True
+    )
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime, nullable=True)
 

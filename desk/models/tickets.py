@@ -31,6 +31,7 @@ class TicketEventKind(str, Enum):
     NOTE = "note"
     FOLLOW_UP = "follow_up"
     ATTACHMENT = "attachment"
+    CONTACT_CHANGED = "contact_changed"  # an operator changed how the user is answered (chat or e-mail)
 
 
 class Ticket(Base):

@@ -3,18 +3,25 @@ then delivered by their channel with retries.
 
 Delivery is at least once: a message is marked sent only after the channel
 accepted it, so a crash in between sends it again; channels de-duplicate by the
-message id where the user could see it twice (the widget does)."""
+message id where the user could see it twice (the widget does).
+
+E-mail is a channel like the others (bot/email delivers it): when the ticket's contact is an
+e-mail address, a message also gets an e-mail copy, at once or after the widget left it unread
+(the rules are in desk.services.email_routing)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from desk.db import lock_for_writing
 from desk.models import DeliveryStatus, OutboundKind, OutboundMessage, Ticket, TicketEvent
 from desk.models.base import utcnow
+from desk.services.email_routing import (EMAIL_CHANNEL, WIDGET_CHANNEL, email_at_once, has_email, may_send_link,
+                                         unread_since)
 
 MAX_ATTEMPTS = 8
 # Backoff after the n-th failed attempt, in seconds (the last value repeats).
@@ -37,7 +44,102 @@ def enqueue(
     )
     session.add(message)
     session.flush()
+    if email_at_once(ticket.channel, ticket.contact_kind):
+        enqueue_email(session, ticket, body, kind, event=event, now=now)
     return message
+
+
+def enqueue_email(
+    session: Session,
+    ticket: Ticket,
+    body: str,
+    kind: OutboundKind = OutboundKind.REPLY,
+    event: Optional[TicketEvent] = None,
+    now: Optional[datetime] = None,
+    fallback_of: Optional[OutboundMessage] = None,
+) -> OutboundMessage:
+    """An e-mail to the ticket's contact address."""
+    now = now or utcnow()
+    message = OutboundMessage(
+        ticket_id=ticket.id, event_id=event.id if event is not None else None, kind=kind.value,
+        channel=EMAIL_CHANNEL, address=ticket.contact, language=ticket.language, body=body,
+        status=DeliveryStatus.QUEUED.value, attempts=0, next_attempt_at=now, created_at=now,
+        fallback_of_id=fallback_of.id if fallback_of is not None else None,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def email_unread_widget_messages(session: Session, after_minutes: int, now: Optional[datetime] = None) -> int:
+    """E-mail copies of widget messages still unread after `after_minutes`, for tickets with an
+    e-mail contact: the user left the page. Each widget message gets at most one copy, also when
+    several workers look at the same moment (a unique key). Returns how many were queued."""
+    now = now or utcnow()
+    lock_for_writing(session)
+    copy = aliased(OutboundMessage)
+    rows = session.execute(
+        select(OutboundMessage, Ticket)
+        .join(Ticket, Ticket.id == OutboundMessage.ticket_id)
+        .outerjoin(copy, copy.fallback_of_id == OutboundMessage.id)
+        .where(
+            OutboundMessage.channel == WIDGET_CHANNEL,
+            OutboundMessage.status == DeliveryStatus.QUEUED.value,
+            OutboundMessage.created_at <= unread_since(now, after_minutes),
+            Ticket.contact_kind == "email",
+            copy.id.is_(None),
+        )
+        .order_by(OutboundMessage.id)
+        .limit(200)
+    ).all()
+    queued = 0
+    session.flush()
+    for unread, ticket in rows:
+        try:
+            with session.begin_nested():
+                event = session.get(TicketEvent, unread.event_id) if unread.event_id else None
+                enqueue_email(session, ticket, unread.body, OutboundKind(unread.kind), event=event, now=now,
+                              fallback_of=unread)
+            queued += 1
+        except IntegrityError:
+            continue  # another worker queued this copy first
+    return queued
+
+
+def send_follow_up_link(session: Session, ticket: Ticket, now: Optional[datetime] = None) -> bool:
+    """Queue an e-mail with a fresh link to the ticket's follow-up page, when the ticket has an
+    e-mail contact and no link was queued in the last few minutes. Whether it did is for the
+    desk only: the user is never told whether the ticket has an address."""
+    now = now or utcnow()
+    if not has_email(ticket.contact_kind):
+        return False
+    last = session.scalars(
+        select(OutboundMessage.created_at)
+        .where(OutboundMessage.ticket_id == ticket.id, OutboundMessage.kind == OutboundKind.LINK.value)
+        .order_by(OutboundMessage.created_at.desc())
+    ).first()
+    if not may_send_link(last, now):
+        return False
+    enqueue_email(session, ticket, "", OutboundKind.LINK, now=now)
+    return True
+
+
+def emails_of_ticket(session: Session, ticket_id: int) -> List[OutboundMessage]:
+    """Every e-mail to the ticket's user, oldest first, with its delivery state (for the ticket page)."""
+    return list(session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.ticket_id == ticket_id, OutboundMessage.channel == EMAIL_CHANNEL)
+        .order_by(OutboundMessage.id)
+    ))
+
+
+def first_email_id(session: Session, ticket_id: int) -> Optional[int]:
+    """The ticket's first e-mail: the others are threaded under it."""
+    return session.scalars(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.ticket_id == ticket_id, OutboundMessage.channel == EMAIL_CHANNEL)
+        .order_by(OutboundMessage.id)
+    ).first()
 
 
 def due(session: Session, channel: str, limit: int = 50, now: Optional[datetime] = None) -> List[OutboundMessage]:
@@ -127,8 +229,24 @@ def mark_failed(session: Session, message: OutboundMessage, error: str) -> None:
 
 
 def delivery_of_events(session: Session, event_ids: Sequence[int]) -> dict:
-    """The delivery state of each reply event, for the ticket page: {event_id: OutboundMessage}."""
+    """The delivery state of each reply event on the user's chat, for the ticket page:
+    {event_id: OutboundMessage}. Its e-mail copies are in emails_of_events."""
+    return {event_id: rows[0] for event_id, rows in _messages_of_events(session, event_ids, email=False).items()}
+
+
+def emails_of_events(session: Session, event_ids: Sequence[int]) -> Dict[int, List[OutboundMessage]]:
+    """The e-mail copies of each reply event: {event_id: [OutboundMessage, ...]}."""
+    return _messages_of_events(session, event_ids, email=True)
+
+
+def _messages_of_events(session: Session, event_ids: Sequence[int], email: bool) -> Dict[int, List[OutboundMessage]]:
     if not event_ids:
         return {}
-    rows = session.scalars(select(OutboundMessage).where(OutboundMessage.event_id.in_(list(event_ids))))
-    return {row.event_id: row for row in rows}
+    channel = OutboundMessage.channel == EMAIL_CHANNEL if email else OutboundMessage.channel != EMAIL_CHANNEL
+    rows = session.scalars(
+        select(OutboundMessage).where(OutboundMessage.event_id.in_(list(event_ids)), channel).order_by(OutboundMessage.id)
+    )
+    found: Dict[int, List[OutboundMessage]] = {}
+    for row in rows:
+        found.setdefault(row.event_id, []).append(row)
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,8 +67,9 @@ def sla_clock(calendar: BusinessCalendar, status: TicketStatus, due_at: datetime
 @dataclass(frozen=True)
 class HistoryItem:
     event: TicketEvent
-    delivery: Optional[OutboundMessage]  # for replies: the outbox message that carries it
+    delivery: Optional[OutboundMessage]  # for replies: the outbox message that carries it on the chat
     attachment: Optional[AttachmentInfo] = None  # for attachments: the file the user sent
+    emails: Tuple[OutboundMessage, ...] = ()  # for replies: the e-mails that carry it too
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,11 @@ def history(session: Session, ticket: Ticket) -> List[HistoryItem]:
     ))
     replies = [event.id for event in events if event.kind == TicketEventKind.REPLY.value]
     deliveries = outbox.delivery_of_events(session, replies)
+    emails = outbox.emails_of_events(session, replies)
     files = {info.event_id: AttachmentInfo(info.id, info.filename, info.content_type, info.size)
              for info in tickets.attachment_list(session, ticket)}
-    return [HistoryItem(event, deliveries.get(event.id), files.get(event.id)) for event in events]
+    return [HistoryItem(event, deliveries.get(event.id), files.get(event.id), tuple(emails.get(event.id, ())))
+            for event in events]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desk.contact import parse_contact
 from desk.db import lock_for_writing
 from desk.models import OutboundKind, Ticket, TicketAttachment, TicketEvent, TicketEventKind, TicketStatus
 from desk.models.base import utcnow
@@ -278,14 +279,48 @@ def add_note(session: Session, ticket: Ticket, body: str, actor: str) -> Ticket:
     return ticket
 
 
-def add_follow_up(session: Session, ticket: Ticket, text: str) -> Ticket:
+def add_follow_up(session: Session, ticket: Ticket, text: str, back_to_assignee: bool = False) -> Ticket:
     """A new message from the user: the desk has to act again, so a ticket waiting on
-    the user, or already resolved, goes back to open."""
+    the user, or already resolved, goes back to open. With back_to_assignee (an answer from
+    the follow-up page), a ticket waiting on the user that an operator holds goes back in
+    progress in their hands instead."""
     _refuse_if_closed(ticket, "add a follow-up to")
     now = utcnow()
-    if ticket.current_status in (TicketStatus.WAITING_ON_USER, TicketStatus.RESOLVED):
+    status = ticket.current_status
+    if back_to_assignee and status is TicketStatus.WAITING_ON_USER and ticket.assignee:
+        _move(session, ticket, TicketStatus.IN_PROGRESS, "user", now)
+    elif status in (TicketStatus.WAITING_ON_USER, TicketStatus.RESOLVED):
         _move(session, ticket, TicketStatus.OPEN, "user", now)
     _record(session, ticket, TicketEventKind.FOLLOW_UP, "user", body=text, public=True, at=now)
+    ticket.updated_at = now
+    session.flush()
+    return ticket
+
+
+class InvalidContact(ValueError):
+    """The operator's new contact is not a valid e-mail address."""
+
+
+def change_contact(session: Session, ticket: Ticket, kind: str, address: Optional[str], actor: str) -> Ticket:
+    """How the user is answered, changed by an operator when the user asks: "email" with an
+    address (validated with email-validator) or "channel" (only the chat they came from).
+    Audited with the contact before and after."""
+    _refuse_if_closed(ticket, "change the contact of")
+    if kind == "email":
+        contact = parse_contact(address or "")
+        if contact is None or contact.kind != "email":
+            raise InvalidContact(f"not a valid e-mail address: {address!r}")
+        value = contact.value
+    elif kind == "channel":
+        value = ticket.channel
+    else:
+        raise InvalidContact(f"a contact is answered by email or on the channel, not {kind!r}")
+    before, after = f"{ticket.contact_kind}: {ticket.contact}", f"{kind}: {value}"
+    if before == after:
+        return ticket
+    now = utcnow()
+    _record(session, ticket, TicketEventKind.CONTACT_CHANGED, actor, before=before[:200], after=after[:200], at=now)
+    ticket.contact_kind, ticket.contact = kind, value
     ticket.updated_at = now
     session.flush()
     return ticket

@@ -24,7 +24,7 @@ STATUS_ACTIONS = {
     TicketStatus.RESOLVED.value: "Risolvi",
     TicketStatus.CLOSED.value: "Chiudi",
 }
-CHANNEL_LABELS = {"telegram": "Telegram", "widget": "Sito (widget)", "rest": "API REST"}
+CHANNEL_LABELS = {"telegram": "Telegram", "widget": "Sito (widget)", "rest": "API REST", "email": "e-mail"}
 ROLE_LABELS = {"worker": "Lavoratore/lavoratrice", "owner": "Titolare d'impresa", "consultant": "Consulente", "other": "Altro"}
 LANGUAGE_LABELS = {"it": "italiano", "en": "inglese"}
 CONTACT_KIND_LABELS = {"email": "e-mail", "phone": "telefono", "channel": "rispondere in chat"}
@@ -36,7 +36,10 @@ EVENT_LABELS = {
     TicketEventKind.NOTE.value: "Nota interna",
     TicketEventKind.FOLLOW_UP.value: "Messaggio dell'utente",
     TicketEventKind.ATTACHMENT.value: "Allegato",
+    TicketEventKind.CONTACT_CHANGED.value: "Cambio di contatto",
 }
+# What each kind of outbox message is, in the ticket's list of e-mails.
+OUTBOUND_KIND_LABELS = {"reply": "risposta", "resolved": "avviso di risoluzione", "link": "link alla pagina di seguito"}
 DELIVERY_LABELS = {
     DeliveryStatus.QUEUED.value: "in coda",
     DeliveryStatus.SENT.value: "inviato",
@@ -90,6 +93,7 @@ def register_filters(blueprint: Blueprint) -> None:
         ("status_label", STATUS_LABELS), ("status_action", STATUS_ACTIONS), ("channel_label", CHANNEL_LABELS),
         ("role_label", ROLE_LABELS), ("language_label", LANGUAGE_LABELS), ("contact_kind_label", CONTACT_KIND_LABELS),
         ("event_label", EVENT_LABELS), ("delivery_label", DELIVERY_LABELS), ("area_label", AREA_LABELS),
+        ("outbound_kind_label", OUTBOUND_KIND_LABELS),
     ):
         blueprint.add_app_template_filter(_label(mapping), name)
     blueprint.add_app_template_filter(local_time, "local_time")

@@ -9,16 +9,16 @@ from functools import wraps
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from desk.models import Role, TicketStatus
 from desk.models.base import utcnow
-from desk.services import canned, queue, tickets, users
+from desk.services import canned, outbox, queue, tickets, users
 from desk.services.ticket_page import history, sla_clock, suggested_answers
-from desk.services.tickets import ALLOWED_TRANSITIONS, InvalidTransition, TicketClosed
-from desk.web import db_session
+from desk.services.tickets import ALLOWED_TRANSITIONS, InvalidContact, InvalidTransition, TicketClosed
+from desk.web import db_session, settings_of
 from desk.web.auth import role_required
 from desk.web.ticket_display import STATUS_LABELS, business_calendar, people_names, register_filters
 
@@ -64,6 +64,8 @@ def show(session, ticket):
         previous_ref=previous_ref,
         next_ref=next_ref,
         refresh_seconds=5,
+        emails=outbox.emails_of_ticket(session, ticket.id),
+        email_after_unread_minutes=settings_of(current_app).email_after_unread_minutes,
     )
 
 
@@ -75,6 +77,7 @@ def timeline(session, ticket):
     return render_template(
         "ticket/_history.html", ticket=ticket, items=history(session, ticket),
         names=people_names(users.list_users(session)), refresh_seconds=5,
+        emails=outbox.emails_of_ticket(session, ticket.id),
     )
 
 
@@ -185,6 +188,27 @@ def reply(session, ticket):
         flash("Il ticket è chiuso: non può ricevere altre risposte.", "error")
         return _back(ticket)
     flash("Risposta messa in coda per l'invio all'utente.", "success")
+    return _back(ticket)
+
+
+@blueprint.post("/ticket/<ref>/contatto")
+@role_required(Role.OPERATOR)
+@with_ticket
+def change_contact(session, ticket):
+    """How the user is answered, when they ask: by e-mail (with a valid address) or only in the chat."""
+    kind = request.form.get("kind", "")
+    try:
+        tickets.change_contact(session, ticket, kind, request.form.get("address"), actor=current_user.email)
+    except InvalidContact:
+        flash("Scrivi un indirizzo e-mail valido (es. nome@esempio.it).", "error")
+        return _back(ticket)
+    except TicketClosed:
+        flash("Il ticket è chiuso: il contatto non cambia più.", "error")
+        return _back(ticket)
+    if ticket.contact_kind == "email":
+        flash(f"Le prossime risposte arriveranno anche per e-mail a {ticket.contact}.", "success")
+    else:
+        flash("Le prossime risposte arriveranno solo in chat.", "success")
     return _back(ticket)
 
 
