@@ -52,7 +52,8 @@ def test_a_person_is_found_whichever_identity_names_them(people, kind, value):
     assert [ticket.ref for ticket in found.tickets] == [refs[GIULIA]]
     counts = found.counts()
     assert counts["assistant_turns"] == 3 and counts["feedback"] == 1 and counts["telegram_updates"] == 1
-    assert counts["attachments"] == 1 and counts["outbox"] == 2  # the reply and the resolution notice
+    # the reply and the resolution notice, each on Telegram and as an e-mail copy (the contact is an e-mail)
+    assert counts["attachments"] == 1 and counts["outbox"] == 4
     assert counts["learning_decisions"] == 2 and counts["knowledge_drafts"] == 1
     assert {event.kind for event in found.events} >= {"created", "follow_up", "attachment", "reply", "status_changed"}
     assert GIULIA.name not in json.dumps(subjects.export(footprint_of(database, "contact", OTHER.email)), ensure_ascii=False)
