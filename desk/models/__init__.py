@@ -9,6 +9,7 @@ from desk.models.directory import SERVICE_POINT_KINDS, ServicePoint
 from desk.models.learning import DraftStatus, KnowledgeDraft, LearningDecision, LearningDecisionKind
 from desk.models.telegram import TelegramUpdate, TicketAttachment
 from desk.models.canned import CannedReply
+from desk.models.checks import CheckEvent, CheckParameter, CheckParameterVersion
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
            "Ticket", "TicketEvent", "TicketEventKind", "TicketStatus",
@@ -16,4 +17,4 @@ __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "Assi
            "SERVICE_POINT_KINDS", "ServicePoint",
            "DraftStatus", "KnowledgeDraft", "LearningDecision", "LearningDecisionKind",
            "TelegramUpdate", "TicketAttachment",
-           "CannedReply"]
+           "CannedReply", "CheckEvent", "CheckParameter", "CheckParameterVersion"]
