@@ -364,17 +364,7 @@ def render_result(result: CheckResult, language: str) -> str:
     return "\n".join(lines)
 
 
-def summary(check: str, answers: Dict[str, Any], result: CheckResult, language: str) -> str:
-    """One paragraph for the ticket's question: the answers and the figures."""
-    given = "; ".join(f"{field}={_plain(value)}" for field, value in answers.items() if value is not None)
-    figures = "; ".join(f"{name}={_plain(value)}" for name, value in result.figures.items() if value is not None)
-    return pick(GENERAL, "summary", language).format(title=pick(TITLES, check, language), answers=given,
-                                                     figures=figures)
-
-
-def _plain(value: Any) -> str:
-    if value is True:
-        return "sì"
-    if value is False:
-        return "no"
-    return str(value)
+def summary(result: CheckResult, language: str) -> str:
+    """The working in one paragraph: the pre-filled question of a ticket about this result."""
+    steps = " ".join(render_step(step, language, STEPS) for step in result.steps)
+    return f"{pick(TITLES, result.check, language)}. {steps}"
