@@ -13,6 +13,7 @@ MENU = (
     ("learning.index", "Domande senza risposta", Role.OPERATOR),
     ("reports.index", "Report", Role.SUPERVISOR),
     ("canned.index", "Risposte predefinite", Role.SUPERVISOR),
+    ("check_parameters.index", "Parametri delle verifiche", Role.SUPERVISOR),
     ("admin.users", "Utenti", Role.ADMIN),
 )
 
