@@ -125,18 +125,19 @@ def _normalise_separators(digits: str) -> str:
 
 def read_yes_no(text: str) -> bool:
     value = plain(text)
-    if value in YES or value.split(" ")[0] in YES:
+    first = (re.findall(r"[a-z/]+", value) or [""])[0]
+    if value in YES or first in YES:
         return True
-    if value in NO or value.split(" ")[0] in NO:
+    if value in NO or first in NO:
         return False
     raise InvalidAnswer("yes_no_invalid")
 
 
 def read_choice(text: str, choices: Dict[str, tuple]) -> str:
-    """The choice whose words (or payload "/choose_<name>") the answer contains."""
+    """The first choice one of whose words or phrases the answer contains (as whole words)."""
     value = plain(text)
     for name, words in choices.items():
-        if value == f"/choose_{name}" or any(word in value for word in words):
+        if any(re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", value) for word in words):
             return name
     raise InvalidAnswer("choice_invalid")
 
