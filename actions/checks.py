@@ -157,7 +157,13 @@ class AskCheckField(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         language = language_of(tracker)
-        dispatcher.utter_message(text=texts.question(self.check, self.field, language),
+        values: Dict[str, Any] = {}
+        if checks.CHECKS[self.check].QUESTION_VALUES.get(self.field):
+            try:
+                values = checks.question_values(self.check, self.field, await load_parameters(), today())
+            except (DatabaseUnavailable, checks.ParameterOutdated):
+                values = {name: "…" for name in checks.CHECKS[self.check].QUESTION_VALUES[self.field]}
+        dispatcher.utter_message(text=texts.question(self.check, self.field, language, values),
                                  buttons=self.buttons(language), json_message={"check": self.check, "asks": self.field})
         return []
 

@@ -64,8 +64,12 @@ def test_answers_are_read_or_refused(item):
 def test_every_question_and_rule_text_exists_in_both_languages():
     for check, module in checks.CHECKS.items():
         for field in module.FIELDS:
+            values = checks.question_values(check, field, PARAMETERS, date(2026, 12, 1))
             for language in ("it", "en"):
-                assert texts.question(check, field, language)
+                question = texts.question(check, field, language, values)
+                assert question and "{" not in question
+    assert "2,5 volte" in texts.question("congedo_parentale", "income_below_limit", "it", checks.question_values(
+        "congedo_parentale", "income_below_limit", PARAMETERS, date(2026, 12, 1)))
     for table in (texts.STEPS, texts.LIMITS, texts.REASKS, texts.QUESTIONS, texts.GENERAL, texts.TITLES):
         for key, variants in table.items():
             assert set(variants) == {"it", "en"}, key

@@ -22,7 +22,7 @@ CHECKS: Dict[str, ModuleType] = {
 CHECK_OF_TOPIC = {module.TOPIC: check for check, module in CHECKS.items()}
 
 __all__ = ["CHECKS", "CHECK_OF_TOPIC", "InvalidAnswer", "CheckResult", "ParameterOutdated", "ParameterSet",
-           "next_field", "read_answer", "run_check", "fields_of"]
+           "next_field", "question_values", "read_answer", "run_check", "fields_of"]
 
 
 def fields_of(check: str) -> Dict[str, str]:
@@ -43,6 +43,11 @@ def needed_fields(check: str, answers: Dict[str, Any], params: ParameterSet, tod
         return CHECKS[check].needed(answers, params.fresh(), today)
     except ParameterOutdated:
         return []
+
+
+def question_values(check: str, field: str, params: ParameterSet, today: date) -> Dict[str, Any]:
+    """The parameters a question shows (e.g. the income limit); ParameterOutdated if one is not in force."""
+    return {name: params.at(key, today) for name, key in CHECKS[check].QUESTION_VALUES.get(field, {}).items()}
 
 
 def read_answer(check: str, field: str, text: str, answers: Dict[str, Any], params: ParameterSet, today: date) -> Any:

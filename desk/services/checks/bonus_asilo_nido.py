@@ -14,6 +14,7 @@ CHECK = TOPIC = "bonus_asilo_nido"
 P = "bonus_asilo_nido."
 FIELDS = {"child_birth_date": "date", "isee": "amount"}
 CHOICES: Dict[str, Dict[str, tuple]] = {}
+QUESTION_VALUES: Dict[str, Dict[str, str]] = {}
 NO_ISEE = ("senza", "non ho", "nessun isee", "no isee", "niente isee", "non l'ho", "none", "without", "don't have",
            "dont have", "no, ", "/choose_none")
 

@@ -28,6 +28,8 @@ FIELDS = {
     "months_used_high": "number",
     "income_below_limit": "choice",
 }
+# Values a question shows, from the parameters in force today.
+QUESTION_VALUES = {"income_below_limit": {"multiple": P + "income_limit_multiple"}}
 CHOICES = {
     "income_below_limit": {
         "unknown": ("non so", "non lo so", "boh", "don't know", "dont know", "not sure", "no idea", "unknown"),

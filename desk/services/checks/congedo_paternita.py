@@ -21,6 +21,7 @@ FIELDS = {
     "days_used": "number",
 }
 CHOICES: Dict[str, Dict[str, tuple]] = {}
+QUESTION_VALUES: Dict[str, Dict[str, str]] = {}
 
 
 def _reference(answers: Dict[str, Any]) -> date:

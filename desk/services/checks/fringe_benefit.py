@@ -15,6 +15,7 @@ TOPIC = "fringe_benefit_soglie"
 P = "fringe_benefit."
 FIELDS = {"dependent_children": "yes_no", "given": "amount", "planned": "amount"}
 CHOICES: Dict[str, Dict[str, tuple]] = {}
+QUESTION_VALUES: Dict[str, Dict[str, str]] = {}
 
 
 def needed(answers: Dict[str, Any], params: ParameterSet, today: date) -> List[str]:

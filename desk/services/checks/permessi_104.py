@@ -16,6 +16,7 @@ CHECK = TOPIC = "permessi_104"
 P = "permessi_104."
 FIELDS = {"weekly_hours": "number", "working_days": "number", "days_used": "number"}
 CHOICES: Dict[str, Dict[str, tuple]] = {}
+QUESTION_VALUES: Dict[str, Dict[str, str]] = {}
 MAX_WEEKLY_HOURS = Decimal(60)  # a plausibility bound on the answer, not a rule of law
 DAYS_IN_WEEK = Decimal(7)
 

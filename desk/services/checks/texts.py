@@ -49,8 +49,8 @@ QUESTIONS: T = {
         "en": "Of the months already used, how many were paid at 80%? (0 if none)",
     },
     "congedo_parentale.income_below_limit": {
-        "it": "Il tuo reddito è inferiore a 2,5 volte il trattamento minimo di pensione INPS? Serve per gli ultimi mesi.",
-        "en": "Is your income below 2.5 times the INPS minimum pension? It matters for the last months.",
+        "it": "Il tuo reddito è inferiore a {multiple} volte il trattamento minimo di pensione INPS? Serve per gli ultimi mesi.",
+        "en": "Is your income below {multiple} times the INPS minimum pension? It matters for the last months.",
     },
     "congedo_paternita.born": {"it": "Il bambino è già nato?", "en": "Has the baby already been born?"},
     "congedo_paternita.birth_date": {
@@ -271,8 +271,8 @@ LIMITS: T = {
                               "en": "Whether the bonus can be combined with the 19% tax credit for the fees is to be confirmed: an operator can tell you."},
     "nido_limit_funds": {"it": "I fondi sono limitati e le domande si accolgono in ordine di arrivo.",
                          "en": "Funds are limited and applications are handled in order of arrival."},
-    "nido_limit_regional": {"it": "In Lombardia, con ISEE fino a 25.000 €, Nidi Gratis Plus può coprire la parte di retta che resta.",
-                            "en": "In Lombardy, with an ISEE up to €25,000, Nidi Gratis Plus can cover the rest of the fee."},
+    "nido_limit_regional": {"it": "In Lombardia, per le famiglie con ISEE più basso, Nidi Gratis Plus può coprire la parte di retta che resta.",
+                            "en": "In Lombardy, for families with a lower ISEE, Nidi Gratis Plus can cover the rest of the fee."},
 }
 
 GENERAL: T = {
@@ -341,8 +341,10 @@ def render_step(step: Step, language: str, table: T) -> str:
     return pick(table, step.key, language).format(**values)
 
 
-def question(check: str, field: str, language: str) -> str:
-    return pick(QUESTIONS, f"{check}.{field}", language)
+def question(check: str, field: str, language: str, values: Optional[Dict[str, Any]] = None) -> str:
+    """The question; values named in it come from the parameters (QUESTION_VALUES of the check)."""
+    return pick(QUESTIONS, f"{check}.{field}", language).format(
+        **{name: show(value, language) for name, value in (values or {}).items()})
 
 
 def reask(key: str, language: str, values: Optional[Dict[str, Any]] = None) -> str:
