@@ -185,10 +185,14 @@ def _ask_name(self) -> Text:
     return f"action_ask_{slot_of(self.check, self.field)}"
 
 
+# Kept in a module-level list: Python tracks subclasses weakly, and the SDK finds actions through them.
+GENERATED_ACTIONS: List[type] = []
 for _check, _module in checks.CHECKS.items():
-    type(f"Validate_{_check}", (ValidateCheckForm,), {"check": _check, "name": _validation_name, "__module__": __name__})
+    GENERATED_ACTIONS.append(type(f"Validate_{_check}", (ValidateCheckForm,),
+                                  {"check": _check, "name": _validation_name, "__module__": __name__}))
     for _field in _module.FIELDS:
-        type(f"Ask_{_check}_{_field}", (AskCheckField,), {"check": _check, "field": _field, "name": _ask_name, "__module__": __name__})
+        GENERATED_ACTIONS.append(type(f"Ask_{_check}_{_field}", (AskCheckField,),
+                                      {"check": _check, "field": _field, "name": _ask_name, "__module__": __name__}))
 
 
 class ActionCheckResult(Action):
@@ -209,7 +213,13 @@ class ActionCheckResult(Action):
             dispatcher.utter_message(text=texts.pick(texts.GENERAL, "unavailable", language), buttons=offer,
                                      json_message={"check": check, "escalation": "offer"})
             return done
-        result = checks.run_check(check, answers_of(tracker, check), parameters, today())
+        answers = answers_of(tracker, check)
+        if checks.next_field(check, answers, parameters, today()) is not None:
+            # The form ended early (the parameters could not be read while asking): no result.
+            dispatcher.utter_message(text=texts.pick(texts.GENERAL, "unavailable", language), buttons=offer,
+                                     json_message={"check": check, "escalation": "offer"})
+            return done
+        result = checks.run_check(check, answers, parameters, today())
         if result.outdated:
             log.warning("check %s: no period of %s covers today", check, result.outdated)
             dispatcher.utter_message(text=texts.pick(texts.GENERAL, "outdated", language), buttons=offer,
