@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from desk.config import PROJECT_ROOT
-from desk.models import CheckEvent
+from desk.models import CheckEvent, CheckParameter
 from desk.services import checks
 from desk.services.checks.parameters import SEED_FILE, parameters_from_seed
 from tests.support.conversation import new_sender
@@ -167,3 +167,24 @@ def test_the_list_of_checks(stack):
     assert custom_of(replies)["checks"] == list(checks.CHECKS)
     assert [button["payload"] for message in replies for button in message.get("buttons", [])] == \
         [f"/check_{check}" for check in checks.CHECKS]
+
+
+def test_a_rule_past_its_period_is_not_used_and_an_operator_is_offered(stack):
+    assistant, database, _ = stack
+    with database.session() as session:
+        row = session.scalars(select(CheckParameter).where(CheckParameter.key == "permessi_104.days_per_month")).one()
+        saved_until, row.valid_until = row.valid_until, today() - timedelta(days=1)
+    try:
+        sender = new_sender()
+        assistant.say(sender, "I work 40 hours over 5 days, how many hours of 104 leave do I get a month?")
+        assistant.say(sender, "40")
+        assistant.say(sender, "5")
+        replies = assistant.say(sender, "0")
+        custom = custom_of(replies)
+        assert custom == {"check": "permessi_104", "outdated": "permessi_104.days_per_month", "escalation": "offer"}
+        assert "being updated" in text_of(replies) and "hours a month" not in text_of(replies)
+        assert custom_of(assistant.say(sender, "yes"))["escalation"] == "intake"
+    finally:
+        with database.session() as session:
+            session.scalars(select(CheckParameter).where(CheckParameter.key == "permessi_104.days_per_month")) \
+                .one().valid_until = saved_until

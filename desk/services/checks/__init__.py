@@ -7,6 +7,7 @@ the user reads. Nothing here talks to Rasa; only `parameters` touches the databa
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from types import ModuleType
 from typing import Any, Dict, List, Optional
 
@@ -66,8 +67,6 @@ class _Unbounded(ParameterSet):
         super().__init__([])
 
     def at(self, key, day):
-        from decimal import Decimal
-
         return Decimal("Infinity")
 
 

@@ -16,7 +16,7 @@ FIELDS = {"child_birth_date": "date", "isee": "amount"}
 CHOICES: Dict[str, Dict[str, tuple]] = {}
 QUESTION_VALUES: Dict[str, Dict[str, str]] = {}
 NO_ISEE = ("senza", "non ho", "nessun isee", "no isee", "niente isee", "non l'ho", "none", "without", "don't have",
-           "dont have", "no, ", "/choose_none")
+           "dont have")
 
 
 def _last_day(birth: date, params: ParameterSet, today: date) -> date:
