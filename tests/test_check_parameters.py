@@ -201,4 +201,46 @@ def test_reports_count_checks_started_completed_and_followed_by_a_ticket(seeded_
     assert "Verifiche guidate" in page and "Seguite da un ticket" in page
     csv = desk_login(Role.SUPERVISOR).get(
         f"/reports/checks.csv?from={period.first_day.isoformat()}&to={period.last_day.isoformat()}").get_data(as_text=True)
-    assert "Congedo parentale: quanto ti resta;4;2" in csv.replace(",", ";") or ",4,2," in csv
+    assert "Congedo parentale: quanto ti resta,4,2,0.5000,1,1,1" in csv.splitlines()
+
+
+def form_tracker(slots, text, language="en"):
+    """A tracker in the middle of the parental-leave form: the user just answered `text`."""
+    from rasa_sdk import Tracker
+
+    requested = slots["requested_slot"]
+    events = [{"event": "user", "text": text, "parse_data": {}}, {"event": "slot", "name": requested, "value": text}]
+    return Tracker("user-1", dict(slots, language=language, **{requested: text}),
+                   {"text": text, "intent": {"name": "nlu_fallback"}, "entities": [], "metadata": {}},
+                   events, False, None, {"name": "congedo_parentale_form"}, "rest")
+
+
+def test_the_form_re_asks_a_wrong_answer_in_the_users_language_and_skips_what_is_not_needed(action_database):
+    from actions.checks import GENERATED_ACTIONS, AskCheckField
+
+    with action_database.session() as session:
+        seed_parameters(session, SEED)
+    actions = {action().name(): action() for action in GENERATED_ACTIONS}
+    validate = actions["validate_congedo_parentale_form"]
+    eight_years_old = (today() - timedelta(days=8 * 366)).isoformat()
+    slots = {"requested_slot": "congedo_parentale_months_used_mother", "congedo_parentale_child_date": eight_years_old,
+             "congedo_parentale_single_parent": False}
+    messages, events = run(validate, form_tracker(slots, "13"))
+    assert messages[0]["text"] == "That can't be right: the most is 6 months. Please check and write the number again."
+    assert {"event": "slot", "name": "congedo_parentale_months_used_mother", "value": None,
+            "timestamp": None} in events
+    assert events[-1]["value"] == "congedo_parentale_months_used_mother"  # asked again
+    messages, events = run(validate, form_tracker(slots, "due", language="it"))
+    assert messages == []
+    assert events[0]["value"] == "2" and events[-1]["value"] == "congedo_parentale_months_used_father"
+    # Over 6, the months at 80% and the end of the maternity leave are never asked.
+    slots.update(requested_slot="congedo_parentale_months_used_father", congedo_parentale_months_used_mother="2")
+    _, events = run(validate, form_tracker(slots, "1"))
+    assert events[-1]["value"] == "congedo_parentale_income_below_limit"
+    # The income question shows the limit in force, from the database.
+    ask = actions["action_ask_congedo_parentale_income_below_limit"]
+    assert isinstance(ask, AskCheckField)
+    messages, _ = run(ask, tracker(slots={"language": "it"}))
+    assert "2,5 volte" in messages[0]["text"]
+    assert messages[0]["custom"] == {"check": "congedo_parentale", "asks": "income_below_limit"}
+    assert [button["title"] for button in messages[0]["buttons"]] == ["Sì, è sotto", "No, è sopra", "Non lo so"]
