@@ -138,6 +138,18 @@ def test_supervisors_edit_parameters_in_the_desk_and_operators_cannot(seeded_dat
     form.update(value="tremila", base_version="2")
     refused = post_form(client, f"/verifiche/parametri/{row_id}", form, page="/verifiche/parametri/")
     assert refused.status_code == 422 and "deve essere un numero" in refused.get_data(as_text=True)
+    # Next year's value is a new period of the same rule; an overlapping one is refused.
+    assert "Nuovo periodo" in client.get(f"/verifiche/parametri/{row_id}/nuovo-periodo").get_data(as_text=True)
+    form.update(value="3200", valid_from="2027-01-01", valid_until="2027-12-31")
+    created = post_form(client, f"/verifiche/parametri/{row_id}/nuovo-periodo", form, page="/verifiche/parametri/")
+    assert created.status_code == 302
+    overlapping = post_form(client, f"/verifiche/parametri/{row_id}/nuovo-periodo", dict(form, valid_from="2027-06-01"),
+                            page="/verifiche/parametri/")
+    assert overlapping.status_code == 422 and "si sovrappone" in overlapping.get_data(as_text=True)
+    with seeded_database.session() as session:
+        assert [(row.value, row.edited_in_desk) for row in session.scalars(select(CheckParameter).where(
+            CheckParameter.key == "bonus_asilo_nido.amount_band_1").order_by(CheckParameter.valid_from))] == \
+            [("3100", True), ("3200", True)]
 
 
 def test_the_desk_flags_rules_with_no_period_covering_today(seeded_database, desk_login):
