@@ -87,6 +87,7 @@ def test_an_edit_is_a_version_with_its_author_and_a_diff(database):
     ({"value": "-5"}, "value"),
     ({"valid_until": date(2024, 1, 1)}, "valid_until"),
     ({"source": " "}, "source"),
+    ({"topic": "pensioni"}, "topic"),
     ({"source_url": "javascript:alert(1)"}, "source_url"),
     ({"verified_on": date.today() + timedelta(days=10)}, "verified_on"),
     ({"valid_from": date(2024, 6, 1), "valid_until": date(2024, 12, 31)}, "valid_from"),  # overlaps 2024's row

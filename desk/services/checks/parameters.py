@@ -18,6 +18,7 @@ from desk.models import CheckParameter, CheckParameterVersion
 from desk.models.base import utcnow
 from desk.services.checks.result import Parameter, ParameterSet
 from desk.services.validation import InvalidFields, is_web_url
+from desk.topics import load_topics
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +154,8 @@ def validate_content(values: Dict[str, Any], today: Optional[date] = None) -> Di
         errors["source"] = "Indica la fonte (legge, circolare)."
     if values.get("source_url") and not is_web_url(values["source_url"]):
         errors["source_url"] = "L'indirizzo della fonte deve iniziare con http:// o https://."
-    if not str(values.get("topic") or "").strip():
-        errors["topic"] = "Indica l'argomento."
+    if str(values.get("topic") or "").strip() not in load_topics():
+        errors["topic"] = "L'argomento deve essere uno dei 42 della base di conoscenza (es. congedo_parentale)."
     return errors
 
 
