@@ -15,17 +15,23 @@ from actions.texts import say
 from desk.answer_format import compose_answer, format_date  # noqa: F401 (format_date: re-exported)
 from desk.db import DatabaseUnavailable
 from desk.services import directory, knowledge
+from desk.services.checks import CHECK_OF_TOPIC
+from desk.services.checks import texts as check_texts
 from desk.services.directory import ServicePointCard
 from desk.services.knowledge import KnowledgeAnswer, UnknownTopic
 
 log = logging.getLogger(__name__)
 
-def answer_buttons(language: str) -> List[Dict[str, str]]:
-    return [
+def answer_buttons(language: str, topic: str = "") -> List[Dict[str, str]]:
+    buttons = [
         {"title": say("button_helpful", language), "payload": "/feedback_helpful"},
         {"title": say("button_not_helpful", language), "payload": "/feedback_not_helpful"},
         {"title": say("button_human", language), "payload": "/request_human"},
     ]
+    check = CHECK_OF_TOPIC.get(topic)
+    if check:  # the topic's guided check: "Calcola il tuo caso"
+        buttons.append({"title": check_texts.pick(check_texts.BUTTONS, "start", language), "payload": f"/check_{check}"})
+    return buttons
 
 
 class ActionAnswerTopic(Action):
@@ -58,7 +64,7 @@ async def answer_topic(
         return []
     dispatcher.utter_message(
         text=compose_answer(answer, service_points),
-        buttons=answer_buttons(language),
+        buttons=answer_buttons(language, answer.topic),
         json_message={
             "topic": answer.topic,
             "source": answer.source,

@@ -10,6 +10,8 @@ from desk.config import Settings
 from desk.db import Database, DatabaseUnavailable
 from desk.models import Role
 from desk.services.directory import seed_directory
+from desk.services.checks.parameters import SEED_FILE as CHECK_PARAMETERS_FILE
+from desk.services.checks.parameters import seed_parameters
 from desk.services.seeding import seed_knowledge
 
 
@@ -43,13 +45,15 @@ def kb() -> None:
 
 @kb.command("seed")
 def kb_seed() -> None:
-    """Load data/knowledge/*.yml and data/directory/service_points.yml; what was edited in the desk is kept."""
+    """Load data/knowledge/*.yml, the checks' parameters (data/knowledge/checks/parameters.yml) and
+    data/directory/service_points.yml; what was edited in the desk is kept."""
     settings = Settings.from_env()
     database = Database.from_settings(settings)
     try:
         with database.session() as session:
             report = seed_knowledge(session, settings.knowledge_dir)
             points = seed_directory(session, settings.directory_file)
+            parameters = seed_parameters(session, settings.knowledge_dir / CHECK_PARAMETERS_FILE)
     finally:
         database.dispose()
     click.echo(
@@ -60,6 +64,10 @@ def kb_seed() -> None:
         f"service points: {len(points.created)} created, {len(points.updated)} updated, "
         f"{len(points.unchanged)} unchanged, {len(points.kept_edited) + len(points.kept_deleted)} "
         "kept as edited or deleted in the desk"
+    )
+    click.echo(
+        f"check parameters: {len(parameters.created)} created, {len(parameters.updated)} updated, "
+        f"{len(parameters.unchanged)} unchanged, {len(parameters.kept_edited)} kept as edited in the desk"
     )
 
 

@@ -13,7 +13,8 @@ _TEXTS = {
             "sempre con la fonte e la data di verifica.\n\n"
             "Non posso dare consulenza legale o fiscale sul tuo caso, né rispondere su pensioni, licenziamenti "
             "o tasse: per questo, e per tutto ciò che non so, ti passo a un operatore dello sportello.\n\n"
-            "Comandi: /aiuto cosa so fare · /operatore parla con una persona · /stato DC-XXXXXX "
+            "Comandi: /aiuto cosa so fare · /calcola calcola il tuo caso (congedi, permessi 104, fringe benefit, bonus nido) · "
+            "/operatore parla con una persona · /stato DC-XXXXXX "
             "a che punto è una richiesta · /bot torna all'assistente mentre un operatore ti segue.\n\n"
             "Capisco solo messaggi scritti. Come trattiamo i tuoi dati: {privacy_url}"
         ),
@@ -24,7 +25,8 @@ _TEXTS = {
             "and the date it was checked.\n\n"
             "I cannot give legal or tax advice on your case, nor answer on pensions, dismissals or taxes: for "
             "that, and for anything I don't know, I hand you over to a desk operator.\n\n"
-            "Commands: /aiuto what I can do · /operatore talk to a person · /stato DC-XXXXXX "
+            "Commands: /aiuto what I can do · /calcola work out your case (leave, L. 104 permits, fringe benefits, "
+            "nursery bonus) · /operatore talk to a person · /stato DC-XXXXXX "
             "where a request stands · /bot back to the assistant while an operator is handling you.\n\n"
             "I only understand written messages. How we handle your data: {privacy_url}"
         ),

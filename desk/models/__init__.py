@@ -12,6 +12,7 @@ from desk.models.telegram import TelegramUpdate, TicketAttachment
 from desk.models.canned import CannedReply
 from desk.models.model_versions import JobStatus, ModelSource, ModelStatus, ModelVersion, TrainingJob
 from desk.models.privacy import JobLease, PrivacyRequest, PrivacyRun
+from desk.models.checks import CheckEvent, CheckParameter, CheckParameterVersion
 
 __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "AssistantTurn",
            "Clarification", "ClarificationChoice", "ClarificationReview",
@@ -22,4 +23,5 @@ __all__ = ["Base", "KnowledgeEntry", "KnowledgeVersion", "AnswerFeedback", "Assi
            "TelegramUpdate", "TicketAttachment",
            "CannedReply",
            "JobStatus", "ModelSource", "ModelStatus", "ModelVersion", "TrainingJob",
-           "JobLease", "PrivacyRequest", "PrivacyRun"]
+           "JobLease", "PrivacyRequest", "PrivacyRun",
+           "CheckEvent", "CheckParameter", "CheckParameterVersion"]

@@ -5,7 +5,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from desk.models import AnswerFeedback, AssistantTurn
+from desk.models import AnswerFeedback, AssistantTurn, CheckEvent
 from desk.text import printable
 
 MAX_STORED_TEXT = 2000
@@ -38,3 +38,17 @@ def record_feedback(
             conversation_id=conversation_id, topic=topic, helpful=helpful, language=language, channel=channel
         )
     )
+
+
+CHECK_EVENTS = ("started", "completed", "outdated", "cancelled")
+
+
+def record_check_event(
+    session: Session, conversation_id: str, check: str, event: str, language: str, channel: str = "rest"
+) -> None:
+    """A guided check started, completed, could not compute (outdated rule) or was stopped.
+    Only the event: never the user's answers."""
+    if event not in CHECK_EVENTS:
+        raise ValueError(f"unknown check event {event}")
+    session.add(CheckEvent(conversation_id=conversation_id, check_id=check, event=event, language=language,
+                           channel=channel))

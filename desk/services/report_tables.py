@@ -152,6 +152,19 @@ def languages_table(context: Context) -> Table:
     return _breakdown_table(context, "language", "languages", "Per lingua", "Lingua")
 
 
+def checks_table(context: Context) -> Table:
+    from desk.services.checks import CHECKS
+    from desk.services.checks.texts import TITLES
+
+    rows = [(TITLES[item.check]["it"] if item.check in TITLES else item.check, item.started, item.completed,
+             item.completion_rate, item.followed_by_ticket, item.outdated, item.cancelled)
+            for item in reports.check_usage(context.session, context.period, list(CHECKS))]
+    return Table("checks", "Verifiche guidate", (
+        Column("Verifica"), Column("Avviate", COUNT), Column("Completate", COUNT), Column("Quota completate", SHARE),
+        Column("Seguite da un ticket", COUNT), Column("Regole in aggiornamento", COUNT), Column("Annullate", COUNT)),
+        rows)
+
+
 SECTIONS: Dict[str, Callable[[Context], Table]] = {
     "containment": containment_table,
     "escalations": escalations_table,
@@ -164,6 +177,7 @@ SECTIONS: Dict[str, Callable[[Context], Table]] = {
     "satisfaction": satisfaction_table,
     "channels": channels_table,
     "languages": languages_table,
+    "checks": checks_table,
 }
 
 

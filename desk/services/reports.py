@@ -18,6 +18,9 @@ Definitions (also written on the report page):
   something else, or nothing); which topics were offered and chosen.
 - Backlog: tickets open, in progress or waiting on the user now. Overdue: open or in
   progress, never answered, and past their SLA due time.
+- Guided checks: per check, the times it was started, completed (the result shown), could
+  not compute (a rule being updated) and was stopped, in the period; "followed by a ticket":
+  conversations where a check was completed and a ticket was opened afterwards.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from desk.models import AnswerFeedback, AssistantTurn, KnowledgeEntry, Ticket, TicketStatus
+from desk.models import AnswerFeedback, AssistantTurn, CheckEvent, KnowledgeEntry, Ticket, TicketStatus
 from desk.models.base import utcnow
 from desk.services import clarifications
 from desk.services.business_hours import BusinessCalendar
@@ -297,6 +300,48 @@ def satisfaction(session: Session, period: Period) -> List[TopicFeedback]:
 def clarification_summary(session: Session, period: Period) -> clarifications.ClarificationSummary:
     turns = session.scalar(select(func.count(AssistantTurn.id)).where(_turn_filters(period))) or 0
     return clarifications.summary(session, period, turns)
+
+
+# --- guided checks ------------------------------------------------------------------------
+
+@dataclass
+class CheckUsage:
+    check: str
+    started: int = 0
+    completed: int = 0
+    outdated: int = 0
+    cancelled: int = 0
+    followed_by_ticket: int = 0
+
+    @property
+    def completion_rate(self) -> Optional[float]:
+        return share(self.completed, self.started)
+
+
+def check_usage(session: Session, period: Period, checks: Sequence[str]) -> List[CheckUsage]:
+    """Every check in `checks`, used or not, in that order."""
+    usage = {check: CheckUsage(check) for check in checks}
+    completed_at: Dict[Tuple[str, str], datetime] = {}
+    for check, event, conversation, moment in session.execute(
+        select(CheckEvent.check_id, CheckEvent.event, CheckEvent.conversation_id, CheckEvent.created_at)
+        .where(_turn_filters(period, CheckEvent))
+    ):
+        row = usage.setdefault(check, CheckUsage(check))
+        setattr(row, event, getattr(row, event) + 1)
+        if event == "completed":
+            key = (check, conversation)
+            completed_at[key] = min(moment, completed_at.get(key, moment))
+    if completed_at:
+        conversations = {conversation for _, conversation in completed_at}
+        opened: Dict[str, List[datetime]] = defaultdict(list)
+        for conversation, moment in session.execute(
+            select(Ticket.conversation_id, Ticket.created_at).where(Ticket.conversation_id.in_(conversations))
+        ):
+            opened[conversation].append(moment)
+        for (check, conversation), moment in completed_at.items():
+            if any(ticket_moment >= moment for ticket_moment in opened.get(conversation, [])):
+                usage[check].followed_by_ticket += 1
+    return list(usage.values())
 
 
 # --- breakdowns --------------------------------------------------------------------------

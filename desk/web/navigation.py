@@ -15,6 +15,7 @@ MENU = (
     ("canned.index", "Risposte predefinite", Role.SUPERVISOR),
     ("models.index", "Modelli", Role.SUPERVISOR),
     ("privacy.index", "Dati personali", Role.SUPERVISOR),
+    ("check_parameters.index", "Parametri delle verifiche", Role.SUPERVISOR),
     ("admin.users", "Utenti", Role.ADMIN),
 )
 

@@ -52,6 +52,7 @@ def prepare_database(url: str) -> None:
     from desk import migrate
     from desk.config import PROJECT_ROOT
     from desk.db import Database
+    from desk.services.checks.parameters import SEED_FILE, seed_parameters
     from desk.services.directory import seed_directory
     from desk.services.seeding import seed_knowledge
 
@@ -61,5 +62,6 @@ def prepare_database(url: str) -> None:
         with database.session() as session:
             seed_knowledge(session, PROJECT_ROOT / "data" / "knowledge")
             seed_directory(session, PROJECT_ROOT / "data" / "directory" / "service_points.yml")
+            seed_parameters(session, PROJECT_ROOT / "data" / "knowledge" / SEED_FILE)
     finally:
         database.dispose()

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from desk.db import Database, lock_for_writing
-from desk.models import (AnswerFeedback, AssistantTurn, Clarification, KnowledgeDraft, LearningDecision, OutboundMessage, PrivacyRun, TelegramUpdate, Ticket,
+from desk.models import (AnswerFeedback, AssistantTurn, CheckEvent, Clarification, KnowledgeDraft, LearningDecision, OutboundMessage, PrivacyRun, TelegramUpdate, Ticket,
                          TicketAttachment, TicketEvent)
 from desk.models.base import utcnow
 from desk.services.privacy import lease
@@ -203,10 +203,11 @@ def execute(session: Session, due: PurgePlan, secret: str, tracker_store: Option
             session.execute(
                 update(model).where(model.conversation_id == conversation_id, model.pseudonymised_at.is_(None))
                 .values(conversation_id=alias, pseudonymised_at=due.now).execution_options(synchronize_session=False))
-        # A clarification follows its turn: same conversation, same pseudonym.
-        session.execute(
-            update(Clarification).where(Clarification.conversation_id == conversation_id)
-            .values(conversation_id=alias).execution_options(synchronize_session=False))
+        # Clarifications and guided-check counts of the conversation: the same pseudonym.
+        for model in (Clarification, CheckEvent):
+            session.execute(
+                update(model).where(model.conversation_id == conversation_id)
+                .values(conversation_id=alias).execution_options(synchronize_session=False))
     for ids in chunks(due.message_texts):
         session.execute(update(AssistantTurn).where(AssistantTurn.id.in_(ids)).values(text="")
                         .execution_options(synchronize_session=False))

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from desk.db import lock_for_writing
-from desk.models import (AnswerFeedback, AssistantTurn, Clarification, KnowledgeDraft, LearningDecision, OutboundMessage,
+from desk.models import (AnswerFeedback, AssistantTurn, CheckEvent, Clarification, KnowledgeDraft, LearningDecision, OutboundMessage,
                          PrivacyRequest, TelegramUpdate, Ticket, TicketAttachment, TicketEvent)
 from desk.models.base import utcnow
 from desk.services.learning import learned_examples_matching, remove_learned_examples, text_key
@@ -40,6 +40,7 @@ class Footprint:
     attachments: List[TicketAttachment] = field(default_factory=list)
     turns: List[AssistantTurn] = field(default_factory=list)
     feedback: List[AnswerFeedback] = field(default_factory=list)
+    check_events: List[CheckEvent] = field(default_factory=list)  # guided checks started/completed
     outbox: List[OutboundMessage] = field(default_factory=list)
     telegram_updates: List[TelegramUpdate] = field(default_factory=list)
     learning_decisions: List[LearningDecision] = field(default_factory=list)
@@ -53,7 +54,7 @@ class Footprint:
     def counts(self) -> Dict[str, int]:
         return {
             "tickets": len(self.tickets), "ticket_events": len(self.events), "attachments": len(self.attachments),
-            "assistant_turns": len(self.turns), "feedback": len(self.feedback), "outbox": len(self.outbox),
+            "assistant_turns": len(self.turns), "feedback": len(self.feedback), "check_events": len(self.check_events), "outbox": len(self.outbox),
             "telegram_updates": len(self.telegram_updates), "learning_decisions": len(self.learning_decisions),
             "knowledge_drafts": len(self.drafts), "tracker_events": len(self.tracker_events),
             "training_examples": len(self.training_examples),
@@ -84,6 +85,8 @@ def find(session: Session, identity: Identity, secret: str,
             select(AssistantTurn).where(AssistantTurn.conversation_id.in_(sorted(conversation_ids))).order_by(AssistantTurn.id)))
         footprint.feedback = list(session.scalars(
             select(AnswerFeedback).where(AnswerFeedback.conversation_id.in_(sorted(conversation_ids))).order_by(AnswerFeedback.id)))
+        footprint.check_events = list(session.scalars(
+            select(CheckEvent).where(CheckEvent.conversation_id.in_(sorted(conversation_ids))).order_by(CheckEvent.id)))
     outbox_conditions = []
     if ticket_ids:
         outbox_conditions.append(OutboundMessage.ticket_id.in_(ticket_ids))
@@ -213,6 +216,7 @@ def erase(session: Session, footprint: Footprint, tracker_store: Optional[SqlTra
                         .execution_options(synchronize_session=False))
     _delete_ids(session, AssistantTurn, turn_ids)
     _delete_ids(session, AnswerFeedback, [item.id for item in footprint.feedback])
+    _delete_ids(session, CheckEvent, [item.id for item in footprint.check_events])
     _delete_ids(session, TelegramUpdate, [update.id for update in footprint.telegram_updates])
     _delete_ids(session, LearningDecision, [decision.id for decision in footprint.learning_decisions])
     for draft in footprint.drafts:
