@@ -41,6 +41,8 @@ db: setup
 model: setup
 	$(BIN)/python scripts/train_if_changed.py
 
+# Development mode: the processes accept the development secret key (see "Security" in README.md).
+run: export DIALOGA_ENV ?= development
 run: db model
 	$(BIN)/honcho start -f Procfile $(PROCESSES)
 

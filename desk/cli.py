@@ -11,6 +11,7 @@ from desk.db import Database
 from desk.models import Role
 from desk.services.directory import seed_directory
 from desk.services.seeding import seed_knowledge
+from desk.startup_checks import secret_key_problem
 
 
 @click.group()
@@ -100,6 +101,9 @@ def worker(interval: float, once: bool) -> None:
     from desk.services.intake_spool import IntakeSpool
 
     settings = Settings.from_env()
+    problem = secret_key_problem(settings)
+    if problem:
+        raise click.ClickException(f"the worker refuses to start: {problem}")
     database = Database.from_settings(settings)
     spool = IntakeSpool(settings.spool_dir)
     calendar = BusinessCalendar.from_env()
