@@ -41,10 +41,10 @@ db: setup
 model: setup
 	$(BIN)/python scripts/train_if_changed.py
 
-# Development mode: the processes accept the development secret key (see "Security" in README.md).
-run: export DIALOGA_ENV ?= development
+# Development mode (unless DIALOGA_ENV says otherwise): the processes accept the development
+# secret key (see "Security and privacy" in README.md).
 run: db model
-	$(BIN)/honcho start -f Procfile $(PROCESSES)
+	DIALOGA_ENV=$${DIALOGA_ENV:-development} $(BIN)/honcho start -f Procfile $(PROCESSES)
 
 test: db model validate test-stories pytest
 
