@@ -18,7 +18,7 @@ ifneq ($(strip $(TELEGRAM_BOT_TOKEN)),)
 PROCESSES += telegram
 endif
 
-.PHONY: browser setup assets db model run test validate test-stories pytest eval bench lock clean
+.PHONY: browser setup assets db model run test validate test-stories pytest eval bench lock audit clean
 
 setup: $(VENV)/.synced assets
 
@@ -71,6 +71,13 @@ bench: db model
 
 lock: setup
 	scripts/lock.sh
+
+# Known vulnerabilities of the locked packages. pip-audit runs in its own environment (uv's tool
+# cache): it needs a newer `packaging` than Rasa allows in the project's. --strict fails when a
+# package could not be checked (e.g. no vulnerability service reachable). Not part of `make test`.
+audit: $(VENV)/.synced
+	$(BIN)/uv tool run pip-audit --requirement requirements.lock --no-deps --disable-pip --strict \
+		--progress-spinner off
 
 clean:
 	rm -rf results models var test-artifacts node_modules desk/web/static/vendor

@@ -14,6 +14,9 @@ from desk.config import DEVELOPMENT_SECRET_KEY, PROJECT_ROOT, Settings
 from desk.db import DatabaseUnavailable
 from desk.startup_checks import MIN_SECRET_KEY_LENGTH, UnsafeConfiguration, secret_key_problem
 from desk.web import create_app
+from bot.widget.gateway import WidgetGateway
+from desk.services.rate_limit import MemoryRateLimiter
+from desk.web.extensions import LIMITER_KEY, settings_of
 from tests.support.desk import TEST_SECRET_KEY, desk_app_for, log_in
 from tests.support.stack import VENV_BIN
 
@@ -76,6 +79,16 @@ def test_make_run_starts_in_development_mode():
 # Reverse proxies
 
 
+def limited_app(database, **settings):
+    """The desk with its rate-limit windows frozen in time, so that no window ends mid-test."""
+    app = desk_app_for(database, **settings)
+    app.extensions[LIMITER_KEY] = MemoryRateLimiter(clock=lambda: 1_000_000.0)
+    widget = WidgetGateway.from_settings(settings_of(app))
+    widget.limiter = MemoryRateLimiter(clock=lambda: 1_000_000.0)
+    app.extensions["dialoga.widget"] = widget
+    return app
+
+
 def _widget_session(client, forwarded_for=None, remote_addr="10.0.0.1"):
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
     return client.post("/widget/api/session", json={"lang": "it"}, headers=headers,
@@ -83,7 +96,7 @@ def _widget_session(client, forwarded_for=None, remote_addr="10.0.0.1"):
 
 
 def test_behind_one_proxy_x_forwarded_for_decides_the_rate_limit_key(seeded_database):
-    client = desk_app_for(seeded_database, proxy_hops=1, widget_sessions_per_minute=1).test_client()
+    client = limited_app(seeded_database, proxy_hops=1, widget_sessions_per_minute=1).test_client()
     assert _widget_session(client, "203.0.113.1") == 201
     assert _widget_session(client, "203.0.113.2") == 201  # another user behind the same proxy
     assert _widget_session(client, "203.0.113.1") == 429
@@ -91,7 +104,7 @@ def test_behind_one_proxy_x_forwarded_for_decides_the_rate_limit_key(seeded_data
 
 
 def test_without_proxies_x_forwarded_for_is_ignored(seeded_database):
-    client = desk_app_for(seeded_database, widget_sessions_per_minute=1).test_client()
+    client = limited_app(seeded_database, widget_sessions_per_minute=1).test_client()
     assert Settings.from_env({}).proxy_hops == 0
     assert _widget_session(client, "203.0.113.1") == 201
     assert _widget_session(client, "203.0.113.2") == 429  # same socket address: the header changes nothing
@@ -99,7 +112,7 @@ def test_without_proxies_x_forwarded_for_is_ignored(seeded_database):
 
 
 def test_behind_one_proxy_login_throttling_counts_per_forwarded_address(seeded_database):
-    app = desk_app_for(seeded_database, proxy_hops=1, login_attempts_per_minute=1)
+    app = limited_app(seeded_database, proxy_hops=1, login_attempts_per_minute=1)
     client = app.test_client()
     client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.1"
     assert log_in(client, "nessuno@sportello.example", "sbagliata!!").status_code == 401
