@@ -76,7 +76,7 @@ lock: setup
 # cache): it needs a newer `packaging` than Rasa allows in the project's. --strict fails when a
 # package could not be checked (e.g. no vulnerability service reachable). Not part of `make test`.
 audit: $(VENV)/.synced
-	$(BIN)/uv tool run pip-audit --requirement requirements.lock --no-deps --disable-pip --strict \
+	$(BIN)/uv tool run pip-audit --requirement requirements.lock --require-hashes --disable-pip --strict \
 		--progress-spinner off
 
 clean:
