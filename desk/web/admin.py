@@ -8,8 +8,8 @@ from desk.models import Role
 from desk.models.base import utcnow
 from desk.services import users
 from desk.services.users import MIN_PASSWORD_LENGTH, DuplicateLogin, InvalidLogin, LastAdmin, WeakPassword
-from desk.web.extensions import db_session
 from desk.web.auth import role_required
+from desk.web.extensions import db_session
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 

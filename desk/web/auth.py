@@ -120,24 +120,35 @@ def login():
         decision = limiter_of(current_app).hit(
             "login", request.remote_addr or "unknown", Limit(current_settings().login_attempts_per_minute, 60))
         if not decision.allowed:
-            flash(TOO_MANY_ATTEMPTS, "error")
-            response = make_response(render_template("auth/login.html", form=form), 429)
-            response.headers["Retry-After"] = str(decision.retry_after_seconds)
-            return response
+            return _too_many_attempts(form, decision.retry_after_seconds)
     if form.validate_on_submit():
-        with db_session() as db:
-            result = users.authenticate(db, form.email.data, form.password.data)
-            if result.outcome is LoginOutcome.OK:
-                desk_user, version = DeskUser.of(result.user), result.user.session_version
-        if result.outcome is LoginOutcome.OK:
-            session.clear()  # a fresh session at login: no fixation
-            session.permanent = True
-            session[SESSION_VERSION_KEY] = version
-            login_user(desk_user)
+        if _log_in(form.email.data, form.password.data):
             return redirect(_safe_next(request.args.get("next")))
         flash(LOGIN_REFUSED, "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
+
+
+def _too_many_attempts(form: LoginForm, retry_after: int):
+    flash(TOO_MANY_ATTEMPTS, "error")
+    response = make_response(render_template("auth/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _log_in(email: str, password: str) -> bool:
+    """Check the password (a failure is counted, committed with the unit of work) and start a
+    fresh session that remembers the user's session version."""
+    with db_session() as db:
+        result = users.authenticate(db, email, password)
+        if result.outcome is not LoginOutcome.OK:
+            return False
+        desk_user, version = DeskUser.of(result.user), result.user.session_version
+    session.clear()  # a fresh session at login: no fixation
+    session.permanent = True
+    session[SESSION_VERSION_KEY] = version
+    login_user(desk_user)
+    return True
 
 
 @blueprint.post("/logout")
