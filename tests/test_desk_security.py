@@ -10,7 +10,7 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from desk.config import DEVELOPMENT_SECRET_KEY, PROJECT_ROOT, Settings
+from desk.config import PROJECT_ROOT, Settings
 from desk.db import DatabaseUnavailable
 from desk.startup_checks import MIN_SECRET_KEY_LENGTH, UnsafeConfiguration, secret_key_problem
 from desk.web import create_app
