@@ -10,12 +10,12 @@ import sys
 import pytest
 from sqlalchemy import text
 
+from bot.widget.gateway import WidgetGateway
 from desk.config import PROJECT_ROOT, Settings
 from desk.db import DatabaseUnavailable
+from desk.services.rate_limit import MemoryRateLimiter
 from desk.startup_checks import MIN_SECRET_KEY_LENGTH, UnsafeConfiguration, secret_key_problem
 from desk.web import create_app
-from bot.widget.gateway import WidgetGateway
-from desk.services.rate_limit import MemoryRateLimiter
 from desk.web.extensions import LIMITER_KEY, settings_of
 from tests.support.desk import TEST_SECRET_KEY, desk_app_for, log_in
 from tests.support.stack import VENV_BIN
