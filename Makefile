@@ -24,7 +24,7 @@ ifneq ($(strip $(TELEGRAM_BOT_TOKEN)),)
 PROCESSES += telegram
 endif
 
-.PHONY: browser setup assets db model run test validate test-stories pytest eval bench lock clean
+.PHONY: browser setup assets db model run test validate test-stories pytest eval bench lock audit clean
 
 setup: $(VENV)/.synced assets
 
@@ -47,8 +47,10 @@ db: setup
 model: setup
 	$(BIN)/python scripts/train_if_changed.py
 
+# Development mode (unless DIALOGA_ENV says otherwise): the processes accept the development
+# secret key (see "Security and privacy" in README.md).
 run: db model
-	$(BIN)/honcho start -f Procfile $(PROCESSES)
+	DIALOGA_ENV=$${DIALOGA_ENV:-development} $(BIN)/honcho start -f Procfile $(PROCESSES)
 
 test: db model validate test-stories pytest
 
@@ -75,6 +77,13 @@ bench: db model
 
 lock: setup
 	scripts/lock.sh
+
+# Known vulnerabilities of the locked packages. pip-audit runs in its own environment (uv's tool
+# cache): it needs a newer `packaging` than Rasa allows in the project's. --strict fails when a
+# package could not be checked (e.g. no vulnerability service reachable). Not part of `make test`.
+audit: $(VENV)/.synced
+	$(BIN)/uv tool run pip-audit --requirement requirements.lock --require-hashes --disable-pip --strict \
+		--progress-spinner off
 
 clean:
 	rm -rf results models var test-artifacts node_modules desk/web/static/vendor

@@ -13,6 +13,7 @@ from desk.services.directory import seed_directory
 from desk.services.checks.parameters import SEED_FILE as CHECK_PARAMETERS_FILE
 from desk.services.checks.parameters import seed_parameters
 from desk.services.seeding import seed_knowledge
+from desk.startup_checks import secret_key_problem
 
 
 @click.group()
@@ -117,6 +118,9 @@ def worker(interval: float, once: bool) -> None:
     from desk.services.privacy import purge
 
     settings = Settings.from_env()
+    problem = secret_key_problem(settings)
+    if problem:
+        raise click.ClickException(f"the worker refuses to start: {problem}")
     database = Database.from_settings(settings)
     spool = IntakeSpool(settings.spool_dir)
     calendar = BusinessCalendar.from_env()

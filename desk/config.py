@@ -9,6 +9,10 @@ from typing import Mapping, Optional, Tuple
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# Signs desk sessions and widget tokens; only acceptable in development (desk/startup_checks.py).
+DEVELOPMENT_SECRET_KEY = "dev-only-change-me"
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'dialoga.db'}"
 
@@ -20,7 +24,10 @@ class Settings:
     actions_port: int = 5055
     desk_host: str = "127.0.0.1"
     desk_port: int = 8000
-    secret_key: str = "dev-only-change-me"
+    # "production" (the default outside `make run`) refuses the development secret key at start-up;
+    # "development" (DIALOGA_ENV=development, set by `make run`) accepts it.
+    environment: str = "production"
+    secret_key: str = DEVELOPMENT_SECRET_KEY
     knowledge_dir: Path = PROJECT_ROOT / "data" / "knowledge"
     directory_file: Path = PROJECT_ROOT / "data" / "directory" / "service_points.yml"
     # A knowledge entry last verified longer ago than this is flagged for re-checking in the desk.
@@ -95,6 +102,10 @@ class Settings:
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host)
+    # How many reverse proxies in front of the desk set X-Forwarded-For/-Proto (0: trust none).
+    proxy_hops: int = 0
+    # Login attempts one client address may make per minute (then 429).
+    login_attempts_per_minute: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -107,7 +118,8 @@ class Settings:
             actions_port=int(environ.get("ACTIONS_PORT", defaults.actions_port)),
             desk_host=environ.get("DESK_HOST", defaults.desk_host),
             desk_port=int(environ.get("DESK_PORT", defaults.desk_port)),
-            secret_key=environ.get("DIALOGA_SECRET_KEY", defaults.secret_key),
+            environment=_choice(environ.get("DIALOGA_ENV"), ("development", "production"), defaults.environment),
+            secret_key=environ.get("DIALOGA_SECRET_KEY") or defaults.secret_key,
             knowledge_dir=Path(environ.get("DIALOGA_KNOWLEDGE_DIR", defaults.knowledge_dir)),
             directory_file=Path(environ.get("DIALOGA_DIRECTORY_FILE", defaults.directory_file)),
             knowledge_stale_days=int(environ.get("DIALOGA_KB_STALE_DAYS", defaults.knowledge_stale_days)),
@@ -164,6 +176,10 @@ class Settings:
             follow_up_link_days=int(environ.get("DIALOGA_FOLLOW_UP_LINK_DAYS") or defaults.follow_up_link_days),
             follow_up_requests_per_minute=int(
                 environ.get("DIALOGA_FOLLOW_UP_REQUESTS_PER_MINUTE") or defaults.follow_up_requests_per_minute
+            ),
+            proxy_hops=int(environ.get("DIALOGA_PROXY_HOPS") or defaults.proxy_hops),
+            login_attempts_per_minute=int(
+                environ.get("DIALOGA_LOGIN_ATTEMPTS_PER_MINUTE", defaults.login_attempts_per_minute)
             ),
         )
 

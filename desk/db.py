@@ -36,11 +36,13 @@ def ensure_sqlite_directory(url: str) -> None:
 
 
 def _engine_for(url: str, connect_timeout: int) -> Engine:
+    """hide_parameters: a failing statement's error (logged, raised as DatabaseUnavailable) shows
+    the SQL but not the values bound to it, which are often personal data."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         ensure_sqlite_directory(url)
         engine = create_engine(
-            url, future=True, connect_args={"timeout": 15, "check_same_thread": False}
+            url, future=True, hide_parameters=True, connect_args={"timeout": 15, "check_same_thread": False}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -48,7 +50,7 @@ def _engine_for(url: str, connect_timeout: int) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = connect_timeout
     return create_engine(
-        url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=20,
+        url, future=True, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20,
         connect_args=connect_args,
     )
 

@@ -88,6 +88,8 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(seeded_database,
     other = make_user(seeded_database, Role.ADMIN, email="secondo@sportello.example")
     assert post_form(admin, f"/admin/users/{me.id}/role", {"role": "supervisor"}).status_code == 302
     assert user_of(seeded_database, "admin@sportello.example").current_role is Role.SUPERVISOR
+    assert admin.get("/admin/users").status_code == 302  # a role change ends the user's sessions
+    assert log_in(admin, "admin@sportello.example").status_code == 302
     assert admin.get("/admin/users").status_code == 403  # no longer an admin
     assert user_of(seeded_database, other).current_role is Role.ADMIN
 

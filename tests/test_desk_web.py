@@ -1,13 +1,13 @@
 """The desk's public pages and health endpoint, on both databases."""
 import pytest
 
-from desk.config import Settings
 from desk.web import create_app
+from tests.support.desk import desk_settings
 
 
 @pytest.fixture
 def client(seeded_database):
-    app = create_app(Settings(database_url=seeded_database.url), database=seeded_database)
+    app = create_app(desk_settings(seeded_database.url), database=seeded_database)
     app.testing = True
     return app.test_client()
 
@@ -19,7 +19,7 @@ def test_health_names_the_database_state(client):
 
 
 def test_health_reports_an_unreachable_database():
-    app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/none", database_connect_timeout=1))
+    app = create_app(desk_settings("postgresql://nobody@127.0.0.1:1/none", database_connect_timeout=1))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == {"state": "unreachable"}

@@ -9,12 +9,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from desk.config import PrivacySettings, Settings
+from desk.config import PrivacySettings
 from desk.db import Database
 from desk.models import AssistantTurn, PrivacyRequest, Role
 from desk.web import create_app
 from tests.support.databases import prepare_database, throwaway_postgres_database
-from tests.support.desk import log_in, make_user, post_form
+from tests.support.desk import desk_settings, log_in, make_user, post_form
 from tests.support.stack import running_assistant
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,7 @@ def test_erasure_resets_the_conversation_in_the_running_assistant():
 
             database = Database(url)
             try:
-                settings = Settings(database_url=url, rasa_url=assistant.url, privacy=PrivacySettings(rasa_api_token=token))
+                settings = desk_settings(url, rasa_url=assistant.url, privacy=PrivacySettings(rasa_api_token=token))
                 app = create_app(settings, database=database)
                 app.testing = True
                 client = app.test_client()

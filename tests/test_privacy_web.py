@@ -123,11 +123,13 @@ def test_the_notice_states_the_configured_controller_version_and_retention(seede
     assert "pseudonime, non anonime" in page and "anonime del servizio" not in page
 
     from desk.config import Settings
+    from tests.support.desk import TEST_SECRET_KEY
 
     settings = Settings.from_env({
         "DIALOGA_DATABASE_URL": seeded_database.url, "DIALOGA_RETENTION_TICKETS_DAYS": "200",
         "DIALOGA_PRIVACY_CONTROLLER": "Associazione Esempio APS", "DIALOGA_PRIVACY_CONTROLLER_CONTACT": "privacy@esempio.example",
         "DIALOGA_PRIVACY_NOTICE_VERSION": "2027-02", "DIALOGA_PRIVACY_DPO_CONTACT": "dpo@esempio.example",
+        "DIALOGA_SECRET_KEY": TEST_SECRET_KEY,
     })
     from desk.web import create_app
 

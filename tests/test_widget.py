@@ -18,6 +18,7 @@ from desk.models.base import utcnow
 from desk.services import outbox, tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.web import create_app
+from tests.support.desk import desk_settings
 from tests.support.stack import free_port
 from tests.support.web_server import RecordingAssistant, serving
 from tests.test_tickets import CALENDAR, MONDAY_9_ROME, intake
@@ -56,7 +57,7 @@ def assistant():
 
 def widget_app(database, rasa_url, **settings):
     settings.setdefault("widget_origins", (ASSOCIATION,))
-    app = create_app(Settings(database_url=database.url, rasa_url=rasa_url, **settings), database=database)
+    app = create_app(desk_settings(database.url, rasa_url=rasa_url, **settings), database=database)
     app.testing = True
     return app
 

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from bot.widget.gateway import WidgetGateway
-from desk.config import Settings
 from desk.models import Ticket
 from desk.services import knowledge, tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.web import create_app
 from tests.support.browser import ARTIFACTS, chromium
+from tests.support.desk import desk_settings
 from tests.support.web_server import serving
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +38,7 @@ def closed_all_day() -> BusinessCalendar:
 
 def desk_app(stack, **settings):
     assistant, database, _ = stack
-    settings = Settings(database_url=database.url, rasa_url=assistant.url, widget_poll_seconds=POLL_SECONDS,
+    settings = desk_settings(database.url, rasa_url=assistant.url, widget_poll_seconds=POLL_SECONDS,
                         widget_messages_per_minute=60, **settings)
     app = create_app(settings, database=database)
     gateway = WidgetGateway.from_settings(settings)

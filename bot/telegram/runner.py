@@ -16,6 +16,7 @@ from desk.config import Settings
 from desk.db import Database, DatabaseUnavailable
 from desk.services import telegram_updates
 from desk.services.conversations import AsyncAssistantClient
+from desk.startup_checks import secret_key_problem
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ def webhook_url(settings: Settings) -> str:
 
 
 def check(settings: Settings) -> None:
+    problem = secret_key_problem(settings)
+    if problem:
+        raise ConfigurationError(f"the Telegram gateway refuses to start: {problem}")
     if not settings.telegram_bot_token:
         raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set")
     if settings.telegram_mode == "webhook" and not settings.telegram_webhook_secret:

@@ -30,7 +30,7 @@ from desk.services import outbox
 from desk.services.business_hours import BusinessCalendar
 from desk.services.conversations import AssistantClient, AssistantUnavailable, InboundMessage, unavailable_text
 from desk.services.rate_limit import Limit, RateLimiter, limiter_for
-from desk.web import csrf, db_session, settings_of
+from desk.web.extensions import csrf, db_session, settings_of
 
 log = logging.getLogger(__name__)
 

@@ -248,8 +248,6 @@
 
   var host = el("div", { id: "dialoga-widget" });
   var shadow = host.attachShadow({ mode: "open" });
-  var style = document.createElement("style");
-  style.textContent = STYLE;
   var root = el("div", { className: "root" });
   var launcherLabel = el("span");
   var badge = el("span", { className: "badge", hidden: true, "aria-hidden": "true" });
@@ -274,8 +272,23 @@
   root.appendChild(launcher);
   root.appendChild(panel);
   root.appendChild(live);
-  shadow.appendChild(style);
+  applyStyle(shadow);
   shadow.appendChild(root);
+
+  /* A constructed stylesheet, not a <style> element: host pages whose Content-Security-Policy
+     forbids inline styles still show the widget as designed. Browsers without constructable
+     stylesheets (before Safari 16.4, Firefox 101) get a <style> element instead. */
+  function applyStyle(target) {
+    if (window.CSSStyleSheet && "adoptedStyleSheets" in target && "replaceSync" in CSSStyleSheet.prototype) {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+      target.adoptedStyleSheets = [sheet];
+      return;
+    }
+    var element = document.createElement("style");
+    element.textContent = STYLE;
+    target.appendChild(element);
+  }
 
   /* Icons are drawn, not typed: emoji fonts are missing on some systems. */
   function icon(name, size) {

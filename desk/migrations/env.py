@@ -23,7 +23,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(_url(), poolclass=pool.NullPool, future=True)
+    engine = create_engine(_url(), poolclass=pool.NullPool, future=True, hide_parameters=True)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

@@ -34,6 +34,9 @@ class User(Base):
     active = Column(Boolean, nullable=False, default=True)
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime, nullable=True)
+    # Stored in a desk session at login; moving it on ends every session of the user
+    # (logout, password, role or activity change), copied cookies included.
+    session_version = Column(Integer, nullable=False, default=0, server_default="0")
     last_login_at = Column(DateTime, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 

@@ -1,7 +1,14 @@
-"""Desk accounts: creation, password checks with lockout after repeated failures.
+"""Desk accounts: creation, password checks with a temporary lockout after repeated failures,
+and the session version that ends a user's desk sessions.
 
 Passwords are hashed by Werkzeug (scrypt with a per-password salt), the library
-Flask itself ships; nothing here implements cryptography."""
+Flask itself ships; nothing here implements cryptography.
+
+Lockout: from the MAX_FAILED_LOGINS-th wrong password in a row, each further one locks the
+account for twice as long as the previous lock (FIRST_LOCKOUT, doubling, at most MAX_LOCKOUT),
+so guessing stays slow while an operator is never locked out for good; attempts during a
+lock are refused without being counted, a right password after the lock (or an administrator's
+unlock, reset or reactivation) clears the count. Failures are counted by one atomic UPDATE."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import List, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,7 +24,8 @@ from desk.models import Role, User
 from desk.models.base import utcnow
 
 MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+FIRST_LOCKOUT = timedelta(minutes=1)
+MAX_LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 # Checked when the login is unknown, so that a wrong login costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("dialoga-timing-equaliser")
@@ -86,17 +94,27 @@ def create_user(session: Session, email: str, display_name: str, password: str, 
     return user
 
 
+def end_sessions(session: Session, user_id: int) -> None:
+    """Every desk session of the user stops working (it carries the old session version)."""
+    session.execute(
+        update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = _hash(password)
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
+    end_sessions(session, user.id)
 
 
 def set_role(session: Session, user: User, role: Role, active: bool = True) -> None:
     user.role = Role(role).value
     user.active = active
     session.flush()
+    end_sessions(session, user.id)
 
 
 def change_role(session: Session, user: User, role: Role) -> None:
@@ -106,6 +124,7 @@ def change_role(session: Session, user: User, role: Role) -> None:
         _keep_an_admin(session, user)
     user.role = role.value
     session.flush()
+    end_sessions(session, user.id)
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
@@ -117,6 +136,14 @@ def set_active(session: Session, user: User, active: bool) -> None:
     if active:
         user.failed_logins = 0
         user.locked_until = None
+    session.flush()
+    end_sessions(session, user.id)
+
+
+def unlock(session: Session, user: User) -> None:
+    """An administrator lifts a lockout and clears the failure count."""
+    user.failed_logins = 0
+    user.locked_until = None
     session.flush()
 
 
@@ -137,25 +164,28 @@ def _keep_an_admin(session: Session, user: User) -> None:
         raise LastAdmin("the desk needs at least one active administrator")
 
 
+def lockout_after(failures: int) -> Optional[timedelta]:
+    """How long the account stays locked after this many wrong passwords in a row (None: not locked)."""
+    if failures < MAX_FAILED_LOGINS:
+        return None
+    doublings = min(failures - MAX_FAILED_LOGINS, 16)
+    return min(FIRST_LOCKOUT * 2 ** doublings, MAX_LOCKOUT)
+
+
 def authenticate(session: Session, email: str, password: str, now: Optional[datetime] = None) -> LoginResult:
-    """Check a login; after MAX_FAILED_LOGINS wrong passwords in a row the account is locked
-    for LOCKOUT, even for the right password."""
+    """Check a login; from MAX_FAILED_LOGINS wrong passwords in a row the account is locked
+    (lockout_after), even for the right password. Every refusal costs one password hash,
+    so that timing does not tell an unknown login from a locked one."""
     now = now or utcnow()
     user = find_by_email(session, email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
     if user.locked_until is not None and user.locked_until > now:
+        check_password_hash(_DUMMY_HASH, password or "")
         return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
     if not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-            session.flush()
-            return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
-        session.flush()
-        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+        return _record_failure(session, user, now)
     if not user.active:
         return LoginResult(LoginOutcome.INACTIVE)
     user.failed_logins = 0
@@ -163,6 +193,26 @@ def authenticate(session: Session, email: str, password: str, now: Optional[date
     user.last_login_at = now
     session.flush()
     return LoginResult(LoginOutcome.OK, user=user)
+
+
+def _record_failure(session: Session, user: User, now: datetime) -> LoginResult:
+    """Count a wrong password atomically (concurrent attempts each count) and lock if due."""
+    session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    failures = session.scalar(select(User.failed_logins).where(User.id == user.id))
+    lockout = lockout_after(failures)
+    locked_until = now + lockout if lockout else None
+    if locked_until:
+        session.execute(
+            update(User).where(User.id == user.id).values(locked_until=locked_until)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire(user, ["failed_logins", "locked_until"])
+    if locked_until:
+        return LoginResult(LoginOutcome.LOCKED, locked_until=locked_until)
+    return LoginResult(LoginOutcome.BAD_CREDENTIALS)
 
 
 def _hash(password: str) -> str:

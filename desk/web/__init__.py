@@ -4,21 +4,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Optional
 
-from flask import Flask, current_app
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask
 
 from desk.config import Settings
 from desk.db import Database
-
-csrf = CSRFProtect()
+from desk.services.rate_limit import limiter_for
+from desk.startup_checks import require_safe_secret
+from desk.web.extensions import DATABASE_KEY, LIMITER_KEY, SETTINGS_KEY, csrf
 
 
 def create_app(settings: Optional[Settings] = None, database: Optional[Database] = None) -> Flask:
     settings = settings or Settings.from_env()
+    require_safe_secret(settings, "desk")
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        DIALOGA_SETTINGS=settings,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -26,14 +26,17 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
-    app.extensions["dialoga.db"] = database or Database.from_settings(settings)
+    app.config[SETTINGS_KEY] = settings
+    app.extensions[DATABASE_KEY] = database or Database.from_settings(settings)
+    app.extensions[LIMITER_KEY] = limiter_for(settings.redis_url)
     csrf.init_app(app)
 
     from bot.widget import gateway as widget  # the widget's endpoints: a way in, served by the desk
     from desk.web import (admin, auth, canned, check_parameters, directory, errors, follow_up, health, home,
-                          knowledge, learning, models, navigation, privacy, public, queue, reports,
+                          knowledge, learning, models, navigation, privacy, public, queue, reports, security,
                           telegram_webhook, tickets)
 
+    security.init_app(app, settings)
     auth.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
@@ -41,16 +44,3 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
                    queue, tickets, canned, check_parameters, models, privacy, widget, follow_up):
         app.register_blueprint(module.blueprint)
     return app
-
-
-def database_of(app: Flask) -> Database:
-    return app.extensions["dialoga.db"]
-
-
-def settings_of(app: Flask) -> Settings:
-    return app.config["DIALOGA_SETTINGS"]
-
-
-def db_session():
-    """A unit of work on the desk's database for the current request (commits on success)."""
-    return database_of(current_app).session()

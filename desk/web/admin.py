@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from desk.models import Role
+from desk.models.base import utcnow
 from desk.services import users
 from desk.services.users import MIN_PASSWORD_LENGTH, DuplicateLogin, InvalidLogin, LastAdmin, WeakPassword
-from desk.web import db_session
 from desk.web.auth import role_required
+from desk.web.extensions import db_session
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -101,6 +102,17 @@ def reset_password(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+@blueprint.post("/users/<int:user_id>/unlock")
+@role_required(Role.ADMIN)
+def unlock(user_id: int):
+    with db_session() as session:
+        user = _user_or_404(session, user_id)
+        users.unlock(session, user)
+        email = user.email
+    flash(f"{email} sbloccato: può accedere di nuovo.", "success")
+    return redirect(url_for("admin.users"))
+
+
 def _user_or_404(session, user_id: int):
     user = users.get(session, user_id)
     if user is None:
@@ -113,4 +125,5 @@ def _render(values, errors):
         accounts = users.list_users(session)
         active_admins = users.count_admins(session)
         return render_template("admin/users.html", accounts=accounts, values=values, errors=errors,
-                               roles=ROLE_LABELS, active_admins=active_admins, min_password=MIN_PASSWORD_LENGTH)
+                               roles=ROLE_LABELS, active_admins=active_admins, min_password=MIN_PASSWORD_LENGTH,
+                               now=utcnow())

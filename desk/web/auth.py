@@ -1,4 +1,8 @@
-"""Logging in and out, who the current operator is, and role checks for views."""
+"""Logging in and out, who the current operator is, and role checks for views.
+
+A desk session carries its user's session version from the login; the user loader refuses a
+session whose version is no longer the user's (desk.services.users.end_sessions), so that a
+copied cookie stops working after logout, a password, role or activity change."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +10,8 @@ from functools import wraps
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
+                   session, url_for)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -14,11 +19,19 @@ from wtforms.validators import DataRequired, Length
 
 from desk.models import Role, User
 from desk.services import users
+from desk.services.rate_limit import Limit
 from desk.services.users import LoginOutcome
-from desk.web import db_session
+from desk.web.extensions import current_settings, db_session, limiter_of
 
 blueprint = Blueprint("auth", __name__)
 login_manager = LoginManager()
+
+SESSION_VERSION_KEY = "session_version"
+# One answer for a wrong password, an unknown login, a locked or a deactivated account: the page
+# must not tell which e-mail addresses have an account.
+LOGIN_REFUSED = ("Email o password non corrette. Dopo diversi tentativi sbagliati l'accesso resta sospeso "
+                 "per qualche minuto: riprova più tardi o chiedi a un amministratore.")
+TOO_MANY_ATTEMPTS = "Troppi tentativi di accesso da questo indirizzo: riprova tra un minuto."
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,7 @@ def load_user(user_id: str):
         return None
     with db_session() as db:
         user = users.get(db, int(user_id))
-        if user is None or not user.active:
+        if user is None or not user.active or session.get(SESSION_VERSION_KEY) != user.session_version:
             return None
         return DeskUser.of(user)
 
@@ -103,27 +116,46 @@ def role_required(role: Role) -> Callable:
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    if request.method == "POST":
+        decision = limiter_of(current_app).hit(
+            "login", request.remote_addr or "unknown", Limit(current_settings().login_attempts_per_minute, 60))
+        if not decision.allowed:
+            return _too_many_attempts(form, decision.retry_after_seconds)
     if form.validate_on_submit():
-        with db_session() as db:
-            result = users.authenticate(db, form.email.data, form.password.data)
-            desk_user = DeskUser.of(result.user) if result.outcome is LoginOutcome.OK else None
-        if desk_user is not None:
-            session.clear()  # a fresh session at login: no fixation
-            session.permanent = True
-            login_user(desk_user)
+        if _log_in(form.email.data, form.password.data):
             return redirect(_safe_next(request.args.get("next")))
-        if result.outcome is LoginOutcome.LOCKED:
-            flash("Troppi tentativi non riusciti: l'account è bloccato per qualche minuto. Riprova più tardi "
-                  "o chiedi a un amministratore.", "error")
-        else:
-            flash("Email o password non corrette.", "error")
+        flash(LOGIN_REFUSED, "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
+
+
+def _too_many_attempts(form: LoginForm, retry_after: int):
+    flash(TOO_MANY_ATTEMPTS, "error")
+    response = make_response(render_template("auth/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _log_in(email: str, password: str) -> bool:
+    """Check the password (a failure is counted, committed with the unit of work) and start a
+    fresh session that remembers the user's session version."""
+    with db_session() as db:
+        result = users.authenticate(db, email, password)
+        if result.outcome is not LoginOutcome.OK:
+            return False
+        desk_user, version = DeskUser.of(result.user), result.user.session_version
+    session.clear()  # a fresh session at login: no fixation
+    session.permanent = True
+    session[SESSION_VERSION_KEY] = version
+    login_user(desk_user)
+    return True
 
 
 @blueprint.post("/logout")
 @login_required
 def logout():
+    with db_session() as db:
+        users.end_sessions(db, current_user.id)
     logout_user()
     session.clear()
     flash("Sei uscito dal desk.", "info")

@@ -10,8 +10,8 @@ from wtforms.validators import AnyOf, DataRequired, Length
 
 from desk.models import Role
 from desk.services import canned
-from desk.web import db_session
 from desk.web.auth import role_required
+from desk.web.extensions import db_session
 from desk.web.ticket_display import register_filters
 
 blueprint = Blueprint("canned", __name__)

@@ -17,7 +17,7 @@ from desk.services.checks.parameters import (UNITS, InvalidParameter, ParameterC
                                              history, list_parameters)
 from desk.services.checks.parameters import edit_parameter as save_parameter
 from desk.services.checks.texts import TITLES
-from desk.web import db_session
+from desk.web.extensions import db_session
 from desk.web.auth import role_required
 from desk.web.knowledge import today
 

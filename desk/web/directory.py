@@ -11,8 +11,8 @@ from flask_login import current_user
 from desk.models import SERVICE_POINT_KINDS, Role
 from desk.services import directory, knowledge
 from desk.services.directory import InvalidServicePoint
-from desk.web import db_session
 from desk.web.auth import role_required
+from desk.web.extensions import db_session
 from desk.web.knowledge import AREAS
 
 blueprint = Blueprint("directory", __name__, url_prefix="/directory")

@@ -15,7 +15,7 @@ from desk.models import TicketStatus
 from desk.services import tickets
 from desk.services.follow_up import FollowUpLinks, exchange
 from desk.services.rate_limit import Limit, RateLimiter, limiter_for
-from desk.web import db_session, settings_of
+from desk.web.extensions import db_session, settings_of
 from desk.web.ticket_display import local_time
 
 blueprint = Blueprint("follow_up", __name__)

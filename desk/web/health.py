@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from desk.db import DatabaseUnavailable
 from desk.models import KnowledgeEntry
-from desk.web import database_of
+from desk.web.extensions import database_of
 
 blueprint = Blueprint("health", __name__)
 

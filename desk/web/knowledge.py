@@ -15,8 +15,8 @@ from desk.models import Role
 from desk.services import directory, knowledge
 from desk.services.knowledge import EditConflict, InvalidEntry
 from desk.topics import load_topics
-from desk.web import db_session, settings_of
 from desk.web.auth import role_required
+from desk.web.extensions import db_session, settings_of
 
 blueprint = Blueprint("knowledge", __name__, url_prefix="/knowledge")
 

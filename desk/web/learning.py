@@ -13,8 +13,8 @@ from desk.services import clarifications, knowledge, learning, report_tables
 from desk.services.business_hours import BusinessCalendar
 from desk.services.learning import LearnedFileChanged, NothingToDecide, UnknownTopic
 from desk.services.periods import LANGUAGES, period_from_args, today_in
-from desk.web import db_session, settings_of
 from desk.web.auth import role_required
+from desk.web.extensions import db_session, settings_of
 
 blueprint = Blueprint("learning", __name__, url_prefix="/learning")
 

@@ -13,7 +13,7 @@ from desk.services.models import jobs, versions
 from desk.services.models.gate import RULES
 from desk.services.models.jobs import TrainingAlreadyActive
 from desk.services.models.versions import ModelFileMissing, NotPromotable
-from desk.web import db_session, settings_of
+from desk.web.extensions import db_session, settings_of
 from desk.web.auth import role_required
 from desk.web.ticket_display import local_time
 

@@ -15,7 +15,7 @@ from desk.services.privacy import purge, subjects
 from desk.services.privacy.identities import IDENTITY_LABELS, IdentityKind, InvalidIdentity, parse_identity
 from desk.services.privacy.retention import RULES
 from desk.services.privacy.tracker_store import reset_in_assistant
-from desk.web import db_session, settings_of
+from desk.web.extensions import db_session, settings_of
 from desk.web.auth import role_required
 
 blueprint = Blueprint("privacy", __name__, url_prefix="/dati-personali")

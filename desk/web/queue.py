@@ -10,8 +10,8 @@ from desk.models import Role
 from desk.models.base import utcnow
 from desk.services import queue, tickets, users
 from desk.services.ticket_page import sla_clock
-from desk.web import db_session
 from desk.web.auth import role_required
+from desk.web.extensions import db_session
 from desk.web.ticket_display import AREA_LABELS, business_calendar, people_names, register_filters
 
 blueprint = Blueprint("queue", __name__)

@@ -9,8 +9,8 @@ from desk.services import report_tables, reports
 from desk.services.business_hours import BusinessCalendar
 from desk.services.periods import LANGUAGES, period_from_args, today_in
 from desk.services.report_tables import Context
-from desk.web import db_session
 from desk.web.auth import role_required
+from desk.web.extensions import db_session
 
 blueprint = Blueprint("reports", __name__, url_prefix="/reports")
 

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from desk.db import DatabaseUnavailable
 from desk.services import telegram_updates
-from desk.web import csrf, db_session, settings_of
+from desk.web.extensions import csrf, db_session, settings_of
 
 blueprint = Blueprint("telegram_webhook", __name__)
 log = logging.getLogger(__name__)

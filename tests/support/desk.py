@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Optional
 
 from flask import Flask
@@ -13,10 +14,17 @@ from desk.services import users
 from desk.web import create_app
 
 PASSWORD = "una-password-lunga"
+# The desk refuses its development key outside development: tests run it as in production.
+TEST_SECRET_KEY = secrets.token_urlsafe(48)
+
+
+def desk_settings(database_url: str, **settings) -> Settings:
+    settings.setdefault("secret_key", TEST_SECRET_KEY)
+    return Settings(database_url=database_url, **settings)
 
 
 def desk_app_for(database: Database, **settings) -> Flask:
-    app = create_app(Settings(database_url=database.url, **settings), database=database)
+    app = create_app(desk_settings(database.url, **settings), database=database)
     app.testing = True
     return app
 

@@ -47,6 +47,8 @@ def _environment(extra: Dict[str, str]) -> Dict[str, str]:
     # the server is closing ("Cannot write to closing transport") and the action is lost.
     env.update({"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SANIC_HOST": "127.0.0.1",
                 "SANIC_KEEP_ALIVE_TIMEOUT": "120"})
+    # Processes started here (the desk under gunicorn in bench/) accept the development secret key.
+    env.setdefault("DIALOGA_ENV", "development")
     env.update(extra)
     return env
 

@@ -10,6 +10,7 @@ from typing import Iterator
 from bot.telegram.runner import serve
 from desk.config import Settings
 from desk.db import Database
+from tests.support.desk import TEST_SECRET_KEY
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 
@@ -18,7 +19,7 @@ def gateway_settings(fake: FakeTelegram, database: Database, rasa_url: str, **ov
         database_url=database.url, rasa_url=rasa_url, telegram_bot_token=TOKEN,
         telegram_api_url=fake.base_url, telegram_file_url=fake.base_file_url,
         telegram_delivery_interval=0.2, telegram_assistant_timeout=20.0,
-        privacy_url="http://127.0.0.1:8000/privacy",
+        privacy_url="http://127.0.0.1:8000/privacy", secret_key=TEST_SECRET_KEY,
     )
     values.update(overrides)
     return Settings(**values)
