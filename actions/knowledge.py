@@ -59,6 +59,7 @@ class ActionAnswerTopic(Action):
                 "verified_on": answer.verified_on.isoformat(),
                 "title": answer.title,
                 "unconfirmed": answer.unconfirmed,
+                "updating": list(answer.updating),
                 "language": language,
             },
         )
