@@ -37,7 +37,7 @@ class KnowledgeEntry(Base):
         "KnowledgeVersion", back_populates="entry", order_by="KnowledgeVersion.version"
     )
     facts = relationship(
-        "KnowledgeFact", back_populates="entry", order_by="KnowledgeFact.position",
+        "KnowledgeFact", back_populates="entry", order_by="KnowledgeFact.position", lazy="selectin",
         cascade="all, delete-orphan",
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from desk.models import KnowledgeEntry, KnowledgeFact, KnowledgeVersion
 from desk.models.base import utcnow
-from desk.services import dated_facts
+from desk.services import dated_facts, knowledge_sources
 from desk.services.dated_facts import DatedFact
 from desk.services.validation import InvalidFields, is_web_url
 
@@ -233,6 +233,8 @@ def validate_content(content: Dict[str, Any], today: date) -> Dict[str, str]:
     url = content.get("source_url")
     if url and not is_web_url(url):
         errors["source_url"] = "L'indirizzo della fonte deve iniziare con http:// o https://."
+    elif url and not knowledge_sources.is_deep_link(url):
+        errors["source_url"] = "Indica la pagina che riporta il dato (circolare, articolo), non la home page del sito."
     if "verified_on" in content:
         verified = content["verified_on"]
         if not isinstance(verified, date):
@@ -247,9 +249,9 @@ def validate_content(content: Dict[str, Any], today: date) -> Dict[str, str]:
             facts, [str(content.get(name) or "") for name in ("answer_it", "answer_en")])
         if fact_errors:
             errors["facts"] = " ".join(f"{key}: {message}" for key, message in fact_errors.items())
-    for source in content.get("sources") or []:
-        if not is_web_url(str(source.get("url") or "")):
-            errors["sources"] = "Ogni fonte deve avere un indirizzo http:// o https://."
+    source_problems = knowledge_sources.problems(content.get("sources") or [])
+    if source_problems:
+        errors["sources"] = "; ".join(source_problems)
     return errors
 
 
@@ -268,6 +270,11 @@ def edit_entry(
     entry = _locked_entry(session, topic)
     if entry is None:
         raise UnknownTopic(topic)
+    if "facts" not in changes:  # a text edit must still name only facts the entry has
+        merged = dict(snapshot(entry), **changes)
+        fact_errors = dated_facts.validate_facts(facts_of(entry), [merged["answer_it"], merged["answer_en"]])
+        if fact_errors:
+            raise InvalidEntry({"facts": " ".join(fact_errors.values())})
     if entry.unconfirmed and changes.get("unconfirmed") is False and not may_confirm:
         raise InvalidEntry({"unconfirmed": CONFIRM_NEEDS_SUPERVISOR})
     current = snapshot(entry)
@@ -320,13 +327,13 @@ def facts_by_topic(session: Session) -> Dict[str, List[DatedFact]]:
 
 def filter_entries(
     entries: Sequence[KnowledgeEntry], today: date, max_age_days: int, stale_only: bool = False,
-    area: str = "", search: str = "",
+    area: str = "", search: str = "", warn_days: int = 30,
 ) -> List[Tuple[KnowledgeEntry, List[str]]]:
     """The editor's list: each entry with its stale reasons, filtered."""
     needle = (search or "").strip().lower()
     rows = []
     for entry in entries:
-        reasons = staleness(entry, today, max_age_days)
+        reasons = staleness(entry, today, max_age_days, warn_days)
         if stale_only and not reasons:
             continue
         if area and entry.area != area:
