@@ -100,9 +100,11 @@ def erase(session: Session, channel: str, address: str) -> None:
     """Everything about one user's notices, for the right to erasure."""
     ids = select(UpdateSubscription.id).where(UpdateSubscription.channel == channel,
                                               UpdateSubscription.address == address)
-    session.execute(delete(UpdateNotice).where(UpdateNotice.subscription_id.in_(ids)))
+    session.execute(delete(UpdateNotice).where(UpdateNotice.subscription_id.in_(ids))
+                    .execution_options(synchronize_session="fetch"))
     session.execute(delete(UpdateSubscription).where(UpdateSubscription.channel == channel,
-                                                     UpdateSubscription.address == address))
+                                                     UpdateSubscription.address == address)
+                    .execution_options(synchronize_session="fetch"))
 
 
 # ---- notices -------------------------------------------------------------------------
