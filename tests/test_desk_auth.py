@@ -13,7 +13,7 @@ from tests.support.desk import PASSWORD, csrf_token_of, log_in, make_user, post_
 
 # Pages anyone may open: login, health, the privacy notice linked from chats, static files and
 # the widget's own endpoints (with their demo page).
-PUBLIC_PREFIXES = ("/login", "/healthz", "/privacy", "/static/", "/widget", "/demo", "/telegram/")
+PUBLIC_PREFIXES = ("/login", "/healthz", "/privacy", "/sportelli/", "/static/", "/widget", "/demo", "/telegram/")
 
 
 def test_passwords_are_stored_hashed_and_checked(seeded_database):
