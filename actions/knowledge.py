@@ -21,10 +21,13 @@ from desk.services.knowledge import KnowledgeAnswer, UnknownTopic
 log = logging.getLogger(__name__)
 
 def answer_buttons(language: str) -> List[Dict[str, str]]:
+    from actions.update_notices import subscribe_button
+
     return [
         {"title": say("button_helpful", language), "payload": "/feedback_helpful"},
         {"title": say("button_not_helpful", language), "payload": "/feedback_not_helpful"},
         {"title": say("button_human", language), "payload": "/request_human"},
+        subscribe_button(language),
     ]
 
 

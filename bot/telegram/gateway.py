@@ -41,7 +41,7 @@ TYPING_REPEAT_SECONDS = 4.0  # Telegram shows "typing" for 5 s
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 # Commands as the assistant understands them (domain.yml intents, or text it recognises).
 ASSISTANT_COMMANDS = {"aiuto": "/help", "help": "/help", "operatore": "/request_human", "operator": "/request_human",
-                      "bot": "/back_to_bot"}
+                      "bot": "/back_to_bot", "avvisi": "/avvisi", "notices": "/avvisi"}
 STATUS_COMMANDS = ("stato", "status")
 MAX_CONCURRENT_UPDATES = 32
 
