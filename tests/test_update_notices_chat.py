@@ -91,3 +91,16 @@ def test_a_published_rules_change_reaches_telegram_and_the_widget(action_databas
                          headers={"X-Widget-Token": session_id["token"]}).json
     assert [m["kind"] for m in updates["messages"]] == ["update_notice"]
     assert "Sono cambiate le regole" in updates["messages"][0]["text"]
+
+
+def test_reports_show_subscriptions_and_notices_per_topic(action_database):
+    with action_database.session() as session:
+        update_notices.subscribe(session, "telegram", "1", TOPIC, "it")
+        update_notices.subscribe(session, "telegram", "2", TOPIC, "it")
+        entry = knowledge.update_entry(session, TOPIC, {"answer_en": "Changed."}, "sup@x.example", rules_changed=True)
+        update_notices.notify_subscribers(session, entry)
+    client = desk_app_for(action_database).test_client()
+    log_in(client, make_user(action_database, Role.SUPERVISOR))
+    page = client.get("/reports/").get_data(as_text=True)
+    table = page.split('id="notices-per-topic"')[1].split("</table>")[0]
+    assert f'<tr data-topic="{TOPIC}"><td>{TOPIC}</td><td>2</td><td>2</td></tr>' in table
