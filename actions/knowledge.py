@@ -23,10 +23,13 @@ from desk.services.knowledge import KnowledgeAnswer, UnknownTopic
 log = logging.getLogger(__name__)
 
 def answer_buttons(language: str, topic: str = "") -> List[Dict[str, str]]:
+    from actions.update_notices import subscribe_button
+
     buttons = [
         {"title": say("button_helpful", language), "payload": "/feedback_helpful"},
         {"title": say("button_not_helpful", language), "payload": "/feedback_not_helpful"},
         {"title": say("button_human", language), "payload": "/request_human"},
+        subscribe_button(language),
     ]
     check = CHECK_OF_TOPIC.get(topic)
     if check:  # the topic's guided check: "Calcola il tuo caso"
@@ -72,6 +75,7 @@ async def answer_topic(
             "verified_on": answer.verified_on.isoformat(),
             "title": answer.title,
             "unconfirmed": answer.unconfirmed,
+            "updating": list(answer.updating),
             "language": language,
         },
     )

@@ -10,8 +10,14 @@ ANSWER_TEXTS: Dict[str, Dict[str, str]] = {
     "source_line": {"it": "Fonte: {source}", "en": "Source: {source}"},
     "verified_line": {"it": "Verificato il {date}.", "en": "Last verified on {date}."},
     "unconfirmed_note": {
-        "it": "Alcuni dettagli di questa scheda sono in verifica: un operatore dello sportello può confermarli.",
-        "en": "Some details of this entry are being checked: a desk operator can confirm them for you.",
+        "it": "(*) Punto ancora da confermare: un operatore dello sportello può verificarlo per te.",
+        "en": "(*) Not yet confirmed: a desk operator can check it for you.",
+    },
+    "updating_note": {
+        "it": "Questa scheda è in aggiornamento per le scadenze e gli importi indicati come chiusi. "
+              "Vuoi che ti risponda un operatore? Usa il pulsante «Parla con una persona».",
+        "en": "This entry is being updated for the deadlines and amounts marked as ended. "
+              "Would you like an operator to answer? Use the \"Talk to a person\" button.",
     },
     "was_it_useful": {"it": "Ti è stata utile?", "en": "Was this helpful?"},
     "where_to_go": {"it": "Dove rivolgersi:", "en": "Where to go:"},
@@ -49,6 +55,8 @@ def compose_answer(answer, service_points: Sequence = ()) -> str:
              + "\n" + answer_text("verified_line", language, date=format_date(answer.verified_on, language))]
     if answer.unconfirmed:
         parts.append(answer_text("unconfirmed_note", language))
+    if getattr(answer, "updating", ()):
+        parts.append(answer_text("updating_note", language))
     if service_points:
         parts.append(where_to_go(service_points, language))
     parts.append(answer_text("was_it_useful", language))

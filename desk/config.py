@@ -32,6 +32,8 @@ class Settings:
     directory_file: Path = PROJECT_ROOT / "data" / "directory" / "service_points.yml"
     # A knowledge entry last verified longer ago than this is flagged for re-checking in the desk.
     knowledge_stale_days: int = 180
+    # A dated fact that ends within this many days is listed "in scadenza" in the desk.
+    knowledge_expiry_warning_days: int = 30
     telegram_bot_token: Optional[str] = None
     # "polling" (getUpdates, the default) or "webhook" (Telegram posts to the desk's /telegram/webhook).
     telegram_mode: str = "polling"
@@ -123,6 +125,8 @@ class Settings:
             knowledge_dir=Path(environ.get("DIALOGA_KNOWLEDGE_DIR", defaults.knowledge_dir)),
             directory_file=Path(environ.get("DIALOGA_DIRECTORY_FILE", defaults.directory_file)),
             knowledge_stale_days=int(environ.get("DIALOGA_KB_STALE_DAYS", defaults.knowledge_stale_days)),
+            knowledge_expiry_warning_days=int(environ.get("DIALOGA_KB_EXPIRY_WARNING_DAYS",
+                                                          defaults.knowledge_expiry_warning_days)),
             telegram_bot_token=environ.get("TELEGRAM_BOT_TOKEN") or None,
             telegram_mode=_choice(environ.get("TELEGRAM_MODE"), ("polling", "webhook"), defaults.telegram_mode),
             telegram_webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET") or None,

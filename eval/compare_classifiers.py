@@ -19,7 +19,7 @@ import numpy as np
 
 import yaml
 
-from classifiers.ensemble import EnsembleModel, training_examples
+from classifiers.ensemble import EnsembleModel, embed, training_examples
 from desk.config import PROJECT_ROOT
 from desk.services.understanding import Answer, Clarify, Decision, Offer, Thresholds, decide
 from desk.topics import topic_ids
@@ -95,9 +95,43 @@ def evaluate(predict: Callable[[Sequence[str]], List[List[Dict]]], cases, thresh
     }
 
 
+class KnowledgeMatch:
+    """The alternative of matching a message's embedding against the knowledge-base entries' own
+    text (title and answer, Italian and English), with no training examples: the most similar
+    entry wins; a message similar to none (below `floor`) counts as out of scope."""
+
+    def __init__(self, floor: float = 0.35, temperature: float = 0.05) -> None:
+        entries = []
+        for path in sorted((PROJECT_ROOT / "data" / "knowledge").glob("*.yml")):
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            for entry in document.get("entries") or []:
+                for language in ("it", "en"):
+                    entries.append((entry["topic"], f"{entry['title'][language]}. {entry['answer'][language]}"))
+        self.topics = [topic for topic, _ in entries]
+        self.vectors = embed([text for _, text in entries])
+        self.floor, self.temperature = floor, temperature
+
+    def rank(self, texts: Sequence[str]) -> List[List[Dict]]:
+        similarity = embed(list(texts)) @ self.vectors.T
+        rankings = []
+        for row in similarity:
+            best: Dict[str, float] = {}
+            for topic, value in zip(self.topics, row):
+                best[topic] = max(best.get(topic, -1.0), float(value))
+            best["out_of_scope"] = self.floor
+            names = list(best)
+            scores = np.exp(np.array([best[name] for name in names]) / self.temperature)
+            scores /= scores.sum()
+            order = np.argsort(-scores)[:10]
+            rankings.append([{"name": names[i], "confidence": float(scores[i])} for i in order])
+        return rankings
+
+
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weights", default="0,0.5,1", help="comma-separated weights of the embedding model")
+    parser.add_argument("--knowledge-match", action="store_true",
+                        help="also try matching embeddings against the knowledge-base entries' own text")
     args = parser.parse_args(argv or None)
     texts, labels = training_examples()
     # Messages in a third language are the language detector's, not the classifier's.
@@ -112,6 +146,11 @@ def main(argv: Sequence[str] = ()) -> int:
             figures = evaluate(model.rank, subset, thresholds)
             print(f"embedding weight {weight:.2f} {name:>9}: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()) + f" (trained in {trained:.0f} s)")
+    if args.knowledge_match:
+        matcher = KnowledgeMatch()
+        for name, subset in (("dev", cases), ("dev, long", [lengthen(c, i) for i, c in enumerate(cases)])):
+            figures = evaluate(matcher.rank, subset, thresholds)
+            print(f"knowledge-base match {name:>9}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
     return 0
 
 

@@ -61,12 +61,19 @@ def test_the_answer_follows_the_conversation_language(action_database):
     assert entry.answer_en in messages[0]["text"] and "Source: " in messages[0]["text"]
 
 
-def test_an_unconfirmed_entry_says_an_operator_will_confirm(action_database):
+def test_the_unconfirmed_note_appears_only_with_a_statement_marked_in_the_text(action_database):
     with action_database.session() as session:
-        knowledge.update_entry(session, "sportello_contatti", {"unconfirmed": True}, author="op")
-    messages, _ = run(ActionAnswerTopic(), tracker("orari?", "sportello_contatti", slots={"language": "it"}))
+        entry = knowledge.find_entry(session, "congedo_paternita")
+        knowledge.update_entry(session, "congedo_paternita", {"unconfirmed": True}, author="op")
+    messages, _ = run(ActionAnswerTopic(), tracker("papà?", "congedo_paternita", slots={"language": "it"}))
+    assert messages[0]["custom"]["unconfirmed"] is False
+    assert "da confermare" not in messages[0]["text"]
+    with action_database.session() as session:
+        knowledge.update_entry(session, "congedo_paternita", {"answer_it": entry.answer_it + " Vale anche così (*)."},
+                               author="op")
+    messages, _ = run(ActionAnswerTopic(), tracker("papà?", "congedo_paternita", slots={"language": "it"}))
     assert messages[0]["custom"]["unconfirmed"] is True
-    assert "un operatore dello sportello può confermarli" in messages[0]["text"]
+    assert "(*) Punto ancora da confermare: un operatore dello sportello può verificarlo" in messages[0]["text"]
 
 
 def test_an_edit_is_in_the_very_next_answer(action_database):

@@ -251,6 +251,8 @@ PUBLIC_ENDPOINTS = {
     "follow_up.show", "follow_up.answer", "follow_up.close",
     # the model server: the assistants' own token is the credential (tests/test_models_page.py)
     "models.live_model",
+    # the map of local service points (tests/test_service_point_map.py)
+    "public.service_points",
 }
 LEAST_ROLE = {
     "home.index": Role.OPERATOR,
@@ -273,6 +275,8 @@ LEAST_ROLE = {
     "knowledge.preview": Role.OPERATOR,
     "knowledge.versions": Role.OPERATOR,
     "knowledge.revert": Role.OPERATOR,
+    "knowledge.deadlines": Role.OPERATOR,
+    "knowledge.verified": Role.OPERATOR,
     "directory.index": Role.OPERATOR,
     "directory.create": Role.OPERATOR,
     "directory.edit": Role.OPERATOR,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from actions.knowledge import ActionAnswerTopic
 from desk.config import PROJECT_ROOT
 from desk.models import Role, ServicePoint
-from desk.services import directory
+from desk.services import areas, directory
 from desk.services.directory import DirectorySeedError, InvalidServicePoint, seed_directory
 from desk.topics import load_topics
 from tests.support.desk import post_form
@@ -49,8 +49,44 @@ def test_the_seed_file_names_only_known_topics_and_flags_missing_contacts():
         missing_contacts = not all(entry.get(name) for name in CONTACT_FIELDS)
         if missing_contacts and entry["kind"] != "online_service":
             assert entry["to_complete"] is True, entry["key"]
-    # The brief gives no street address, hours, phone or e-mail that is not marked UNCONFIRMED.
-    assert not any(entry.get(name) for entry in entries for name in CONTACT_FIELDS)
+    # A contact is written only with the official page it was read from, and the day.
+    for entry in entries:
+        if any(entry.get(name) for name in CONTACT_FIELDS):
+            assert entry.get("source_url") and entry.get("checked_on"), entry["key"]
+
+
+def test_the_directory_covers_every_topic_and_names_only_known_places():
+    entries = seed_entries()
+    covered = {topic for entry in entries if entry.get("active", True) for topic in entry["topics"]}
+    assert set(load_topics()) <= covered, sorted(set(load_topics()) - covered)
+    known = {name.lower() for name in areas.names()}
+    for entry in entries:
+        assert entry.get("serves_everywhere") or entry.get("areas"), entry["key"]
+        for area in entry.get("areas") or []:
+            assert area.split(" – ")[0].lower() in known, (entry["key"], area)
+
+
+def test_the_area_lookup_reads_a_comune_or_a_postal_code():
+    assert areas.find_comune("dove mi rivolgo a Rho?").name == "Rho"
+    assert areas.find_comune("sportello vicino a 20017").name == "Rho"
+    assert areas.find_comune("abito a sant angelo lodigiano").name == "Sant'Angelo Lodigiano"
+    assert areas.find_comune("Cassano d'Adda").name == "Cassano d'Adda"
+    assert areas.find_comune("20135").name == "Milano"
+    assert areas.find_comune("vivo a Roma, 00100") is None
+
+
+def test_points_for_an_area_put_local_points_first_and_keep_a_history(directory_database):
+    with directory_database.session() as session:
+        seed_directory(session, SEED_FILE)
+        milan = [point.seed_key for point in directory.points_for_area(session, "Milano", "servizi_chiusura_scolastica")]
+        rho = [point.seed_key for point in directory.points_for_area(session, "Rho", "servizi_chiusura_scolastica")]
+        assert milan[0] == "comune-milano-servizi-estivi" and "comune-milano-servizi-estivi" not in rho
+        assert "comuni-nord-milano-servizi-estivi" in rho
+        point = directory.points_for_area(session, "Rho", "sanarti")[0]
+        directory.update_point(session, point, {"opening_hours": "lun-ven 9-13"}, author="op@sportello.example")
+        history = directory.versions(session, point)
+        assert [version.author for version in history][:2] == ["op@sportello.example", "seed"]
+        assert history[0].content["opening_hours"] == "lun-ven 9-13"
 
 
 def test_seeding_is_idempotent(directory_database):
@@ -187,7 +223,7 @@ def test_the_answer_adds_where_to_go_in_the_users_language(action_database):
     assert "Dove rivolgersi:\n• FSBA – Fondo di Solidarietà Bilaterale per l'Artigianato — https://www.fondofsba.it" in text
     assert text.index("Verificato il") < text.index("Dove rivolgersi") < text.index("Ti è stata utile?")
     assert set(messages[0]["custom"]) == {"topic", "source", "source_url", "verified_on", "title", "unconfirmed",
-                                          "language"}
+                                          "updating", "language"}
     messages, _ = run(ActionAnswerTopic(), tracker("income support", "fsba_sostegno_reddito", slots={"language": "en"}))
     assert "Where to go:\n• FSBA" in messages[0]["text"] and "Dove rivolgersi" not in messages[0]["text"]
 

@@ -151,8 +151,9 @@ def test_a_stale_revert_is_refused_too(seeded_database, desk_login):
 
 
 @pytest.mark.parametrize("changes, field_message", [
-    ({"verified_on": (date.today() + timedelta(days=3)).isoformat()}, "non può essere nel futuro"),
-    ({"verified_on": "31/02/2026"}, "Data di verifica non valida"),
+    ({"sources": "https://www.inps.it | una fonte | letta | 2026-11-30"}, "non è la pagina che riporta il dato"),
+    ({"sources": "https://example.org/pagina | una fonte | letta | 30/11/2026"}, "data non valida"),
+    ({"answer_it": "Testo con [[fatto_inesistente]]."}, "fatti che non esistono"),
     ({"source_url": "javascript:alert(1)"}, "deve iniziare con http:// o https://"),
     ({"source_url": "ftp://example.org/x"}, "deve iniziare con http:// o https://"),
     ({"answer_it": "   "}, "Il testo non può essere vuoto"),
@@ -252,3 +253,62 @@ def test_two_simultaneous_saves_of_the_same_version_cannot_both_win(seeded_datab
             second_done.result(timeout=20)
     current = entry_of(seeded_database)
     assert current.answer_en == "First." and current.version == base + 1
+
+
+def test_saving_a_text_is_not_a_verification_only_verificato_moves_the_date(seeded_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    topic = "congedo_paternita"
+    entry = entry_of(seeded_database, topic)
+    before = entry.verified_on
+    response = post_form(client, f"/knowledge/{topic}", form_of(entry, answer_en=entry.answer_en + " Edited.",
+                                                                 verified_on="2026-11-30"))
+    assert response.status_code == 302
+    assert entry_of(seeded_database, topic).verified_on == before
+    response = post_form(client, f"/knowledge/{topic}/verificato", {"note": "riletto INPS"}, follow_redirects=True)
+    assert "Fonti segnate come ricontrollate oggi" in response.get_data(as_text=True)
+    entry = entry_of(seeded_database, topic)
+    assert entry.verified_on == today() and entry.verified_by.endswith("@sportello.example")
+    assert all(source["checked_on"] == today().isoformat() and entry.verified_by in source["how"]
+               for source in entry.sources)
+    latest = knowledge.history(seeded_database.session().__enter__(), topic)[0]
+    assert latest.author == entry.verified_by and latest.note.startswith("Verificato") and "riletto INPS" in latest.note
+
+
+def test_an_operator_moves_a_facts_period_and_the_answer_follows(seeded_database, desk_login):
+    client = desk_login(Role.OPERATOR)
+    topic = "elba_richiesta"
+    entry = entry_of(seeded_database, topic)
+    page = client.get(f"/knowledge/{topic}").get_data(as_text=True)
+    assert 'name="fact-0-key" value="termine_regole_2025"' in page and "(scaduto)" in page
+    fact = knowledge.facts_of(entry)[0]
+    form = form_of(entry, facts_count="2", **{f"fact-0-{name}": value for name, value in fact.as_dict().items()
+                                              if name != "budget_law" and value is not None})
+    form["fact-0-valid_until"] = (today() + timedelta(days=10)).isoformat()
+    assert post_form(client, f"/knowledge/{topic}", form).status_code == 302
+    with seeded_database.session() as session:
+        answer = knowledge.answer_for(session, topic, "it", today())
+    assert fact.text_it in answer.text and answer.updating == ()
+    listing = client.get("/knowledge/scadenze/").get_data(as_text=True)
+    assert f'data-fact="{topic}:termine_regole_2025"' in listing.split('id="in-scadenza"')[1].split("</table>")[0]
+
+
+def test_the_deadlines_page_lists_ended_and_budget_law_facts(seeded_database, desk_login):
+    page = desk_login(Role.OPERATOR).get("/knowledge/scadenze/").get_data(as_text=True)
+    ended = page.split('id="scaduti"')[1].split("</table>")[0]
+    budget = page.split('id="legge-di-bilancio"')[1].split("</table>")[0]
+    with seeded_database.session() as session:
+        facts = knowledge.facts_by_topic(session)
+    from desk.services import dated_facts
+    for row in dated_facts.ended(facts, today()):
+        assert f'data-fact="{row.topic}:{row.fact.key}"' in ended
+    assert 'data-fact="fringe_benefit_soglie:soglie_2025_2027"' in budget
+    assert "elba_richiesta:termine_regole_2025" not in budget
+
+
+def test_only_a_supervisor_publishes_a_rules_change(seeded_database, desk_login):
+    topic = "fringe_benefit_soglie"
+    entry = entry_of(seeded_database, topic)
+    operator = desk_login(Role.OPERATOR)
+    response = post_form(operator, f"/knowledge/{topic}", form_of(entry, answer_en=entry.answer_en + " x",
+                                                                   rules_changed="on"))
+    assert response.status_code == 422 and "Solo un supervisore" in response.get_data(as_text=True)

@@ -60,7 +60,15 @@ class EmailDelivery:
     def claim_due(self, limit: int) -> List[OutgoingEmail]:
         with self.database.session() as session:
             rows = outbox.claim_due(session, EMAIL_CHANNEL, limit=limit, lease_seconds=LEASE_SECONDS)
-            return [self._outgoing(session, row) for row in rows]
+            outgoing = []
+            for row in rows:
+                if row.ticket_id is None:
+                    # Topic update notices by e-mail have no template yet (no ticket: no reference,
+                    # no follow-up page): failed visibly rather than sent half-formed.
+                    outbox.mark_failed(session, row, "e-mail without a ticket: not supported yet")
+                    continue
+                outgoing.append(self._outgoing(session, row))
+            return outgoing
 
     def _outgoing(self, session, row: OutboundMessage) -> OutgoingEmail:
         ticket = session.get(Ticket, row.ticket_id)

@@ -97,7 +97,8 @@ async def send_one(bot: Bot, message: Pending) -> Outcome:
 def load_due(database: Database, limit: int) -> List[Pending]:
     with database.session() as session:
         rows = outbox.claim_due(session, CHANNEL, limit=limit)
-        refs = {ticket.id: ticket.ref for ticket in (session.get(Ticket, row.ticket_id) for row in rows) if ticket}
+        refs = {ticket.id: ticket.ref for ticket in (session.get(Ticket, row.ticket_id) for row in rows if row.ticket_id)
+                if ticket}
         return [Pending(row.id, row.address, row.kind, row.language, row.body, refs.get(row.ticket_id, "")) for row in rows]
 
 

@@ -42,7 +42,7 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 # Commands as the assistant understands them (domain.yml intents, or text it recognises).
 ASSISTANT_COMMANDS = {"aiuto": "/help", "help": "/help", "operatore": "/request_human", "operator": "/request_human",
                       "calcola": "/choose_check", "calculate": "/choose_check",
-                      "bot": "/back_to_bot"}
+                      "bot": "/back_to_bot", "avvisi": "/avvisi", "notices": "/avvisi"}
 STATUS_COMMANDS = ("stato", "status")
 MAX_CONCURRENT_UPDATES = 32
 

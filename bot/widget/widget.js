@@ -611,7 +611,7 @@
       if (message.id <= state.lastId || shown[message.id]) return;
       state.lastId = message.id;
       if (message.language) setLanguage(message.language);
-      addItem({ id: "out" + message.id, outboxId: message.id, role: message.kind === "resolved" ? "notice" : "operator",
+      addItem({ id: "out" + message.id, outboxId: message.id, role: message.kind === "resolved" || message.kind === "update_notice" ? "notice" : "operator",
         text: message.text });
       if (panel.hidden) state.unread = (state.unread || 0) + 1;
     });

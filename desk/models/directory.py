@@ -1,5 +1,6 @@
 """Directory of local service points: where a user can go, in person or online, for a topic."""
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import relationship
 
 from desk.models.base import Base, utcnow
 
@@ -35,6 +36,16 @@ class ServicePoint(Base):
     topics = Column(JSON, nullable=False, default=list)  # topic ids of topics.yml
     notes = Column(Text, nullable=False, default="")  # for operators only, never shown in chat
     source = Column(Text, nullable=False, default="")
+    # The official page the contact details were read from, and when.
+    source_url = Column(String(500), nullable=False, default="")
+    checked_on = Column(Date, nullable=True)
+    # Where the point serves: comuni of the ATS Milano area by name, Milan's municipi as
+    # "Milano – Municipio N"; empty with `serves_everywhere` for online/regional services.
+    areas = Column(JSON, nullable=False, default=list)
+    serves_everywhere = Column(Boolean, nullable=False, default=False)
+    latitude = Column(Float, nullable=True)
+    longitude = Column(Float, nullable=True)
+    version = Column(Integer, nullable=False, default=1)
     # "Da completare": some contact details are still missing and must be found by an operator.
     to_complete = Column(Boolean, nullable=False, default=False)
     active = Column(Boolean, nullable=False, default=True)
@@ -49,3 +60,20 @@ class ServicePoint(Base):
     def kind_label(self, language: str = "it") -> str:
         labels = SERVICE_POINT_KINDS.get(self.kind, SERVICE_POINT_KINDS["other"])
         return labels[1] if language == "en" else labels[0]
+
+
+class ServicePointVersion(Base):
+    """Every change of a service point, like the knowledge base's versions."""
+
+    __tablename__ = "service_point_versions"
+    __table_args__ = (UniqueConstraint("point_id", "version", name="uq_service_point_versions_point_version"),)
+
+    id = Column(Integer, primary_key=True)
+    point_id = Column(Integer, ForeignKey("service_points.id", ondelete="CASCADE"), nullable=False, index=True)
+    version = Column(Integer, nullable=False)
+    content = Column(JSON, nullable=False)
+    author = Column(String(200), nullable=False)
+    note = Column(Text, nullable=False, default="")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    point = relationship("ServicePoint")

@@ -27,9 +27,18 @@ class KnowledgeEntry(Base):
     edited_in_desk = Column(Boolean, nullable=False, default=False)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
     updated_by = Column(String(120), nullable=False, default="seed")
+    # Where each figure comes from: [{"url", "states", "how", "checked_on"}], see
+    # desk.services.knowledge_sources. "how" says whether the page was read or only found.
+    sources = Column(JSON, nullable=False, default=list)
+    # Who last re-checked the source ("Verificato" in the desk); "seed" for the seed files.
+    verified_by = Column(String(120), nullable=False, default="seed")
 
     versions = relationship(
         "KnowledgeVersion", back_populates="entry", order_by="KnowledgeVersion.version"
+    )
+    facts = relationship(
+        "KnowledgeFact", back_populates="entry", order_by="KnowledgeFact.position", lazy="selectin",
+        cascade="all, delete-orphan",
     )
 
     def title(self, language: str) -> str:
@@ -50,5 +59,32 @@ class KnowledgeVersion(Base):
     author = Column(String(120), nullable=False)
     note = Column(Text, nullable=False, default="")
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # A supervisor published this version saying the rules themselves changed: subscribers
+    # of the topic get an update notice.
+    rules_changed = Column(Boolean, nullable=False, default=False)
 
     entry = relationship("KnowledgeEntry", back_populates="versions")
+
+
+class KnowledgeFact(Base):
+    """A time-bound statement of an entry (a deadline, a yearly amount, a call), named in
+    the answer text by its marker [[key]]; see desk.services.dated_facts."""
+
+    __tablename__ = "knowledge_facts"
+    __table_args__ = (UniqueConstraint("entry_id", "key", name="uq_knowledge_facts_entry_key"),)
+
+    id = Column(Integer, primary_key=True)
+    entry_id = Column(Integer, ForeignKey("knowledge_entries.id", ondelete="CASCADE"), nullable=False, index=True)
+    position = Column(Integer, nullable=False, default=0)
+    key = Column(String(80), nullable=False)
+    label_it = Column(String(300), nullable=False)
+    label_en = Column(String(300), nullable=False)
+    text_it = Column(Text, nullable=False)
+    text_en = Column(Text, nullable=False)
+    valid_from = Column(Date, nullable=True)
+    valid_until = Column(Date, nullable=True)  # last day it holds; NULL: until changed
+    budget_law = Column(Boolean, nullable=False, default=False)
+    source_url = Column(String(500), nullable=False, default="")
+    source_note = Column(Text, nullable=False, default="")
+
+    entry = relationship("KnowledgeEntry", back_populates="facts")

@@ -20,6 +20,7 @@ class OutboundKind(str, Enum):
     REPLY = "reply"  # an operator's reply
     RESOLVED = "resolved"  # the ticket was resolved: the assistant takes over again
     LINK = "link"  # e-mail only: a fresh link to the ticket's follow-up page, asked for in chat
+    UPDATE_NOTICE = "update_notice"  # a topic the user follows changed (no ticket)
 
 
 class OutboundMessage(Base):
@@ -30,7 +31,8 @@ class OutboundMessage(Base):
     )
 
     id = Column(Integer, primary_key=True)
-    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    # NULL for messages that belong to no ticket (update notices).
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True, index=True)
     # The ticket event this message carries (a reply): the desk shows its delivery state.
     event_id = Column(Integer, ForeignKey("ticket_events.id", ondelete="SET NULL"), nullable=True, index=True)
     kind = Column(String(20), nullable=False, default=OutboundKind.REPLY.value)

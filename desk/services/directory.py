@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk.models import SERVICE_POINT_KINDS, ServicePoint
+from desk.models import SERVICE_POINT_KINDS, ServicePoint, ServicePointVersion
 from desk.models.base import utcnow
 from desk.services.validation import InvalidFields, is_web_url
 from desk.text import printable
@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 EDITABLE_FIELDS = (
     "name", "kind", "address", "municipality", "opening_hours", "phone", "email", "website",
     "topics", "notes", "source", "to_complete", "active",
+    "source_url", "checked_on", "areas", "serves_everywhere", "latitude", "longitude",
 )
-_TEXT_LIMITS = {"name": 200, "address": 300, "municipality": 120, "phone": 120, "email": 200, "website": 500}
+CONTACT_FIELDS = ("address", "opening_hours", "phone", "email")
+_TEXT_LIMITS = {"name": 200, "address": 300, "municipality": 120, "phone": 120, "email": 200, "website": 500,
+                "source_url": 500}
 # How many points the assistant names after an answer: enough to choose, short enough to read.
 MAX_POINTS_IN_ANSWER = 3
 
@@ -50,6 +53,31 @@ class ServicePointCard:
     def of(cls, point: ServicePoint) -> "ServicePointCard":
         return cls(point.name, point.kind, point.address, point.municipality, point.opening_hours,
                    point.phone, point.email, point.website)
+
+
+def missing_contacts(point: ServicePoint) -> List[str]:
+    """Which of address, hours, phone and e-mail no official page has given yet."""
+    return [name for name in CONTACT_FIELDS if not getattr(point, name)]
+
+
+def serves_area(point: ServicePoint, comune_name: str) -> bool:
+    """Online, regional or national services serve every comune; a local point the comuni
+    (or Milan municipi, "Milano – Municipio N") listed in its areas."""
+    if point.serves_everywhere:
+        return True
+    areas = [area.split(" – ")[0].strip().lower() for area in (point.areas or [])]
+    return comune_name.strip().lower() in areas or point.municipality.strip().lower() == comune_name.strip().lower()
+
+
+def points_for_area(session: Session, comune_name: str, topic: Optional[str] = None,
+                    limit: Optional[int] = None) -> List[ServicePoint]:
+    """The active points for a user's comune (optionally for one topic): local ones first,
+    then those serving everywhere; complete ones before those still to complete."""
+    points = [point for point in list_points(session, topic=topic, include_inactive=False)
+              if serves_area(point, comune_name)]
+    points.sort(key=lambda point: (point.serves_everywhere, point.to_complete, -_contact_count(point),
+                                   point.name.lower()))
+    return points[:limit] if limit else points
 
 
 @dataclass
@@ -116,15 +144,47 @@ def clean(content: Dict[str, Any]) -> Dict[str, Any]:
     for name, value in content.items():
         if name not in EDITABLE_FIELDS:
             raise ValueError(f"{name} is not an editable field of a service point")
-        if name in ("to_complete", "active"):
+        if name in ("to_complete", "active", "serves_everywhere"):
             cleaned[name] = bool(value)
         elif name == "topics":
             cleaned[name] = sorted({str(item).strip() for item in (value or []) if str(item).strip()})
+        elif name == "areas":
+            cleaned[name] = [" ".join(printable(str(item)).split()) for item in (value or []) if str(item).strip()]
+        elif name == "checked_on":
+            cleaned[name] = _as_date(value)
+        elif name in ("latitude", "longitude"):
+            cleaned[name] = float(value) if value not in (None, "") else None
         elif name in ("opening_hours", "notes", "source"):
             cleaned[name] = printable(str(value or "")).strip()
         else:
             cleaned[name] = " ".join(printable(str(value or "")).split())
     return cleaned
+
+
+def _as_date(value: Any):
+    from datetime import date
+
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def snapshot(point: ServicePoint) -> Dict[str, Any]:
+    content = {name: getattr(point, name) for name in EDITABLE_FIELDS}
+    content["checked_on"] = point.checked_on.isoformat() if point.checked_on else None
+    content["topics"] = list(point.topics or [])
+    content["areas"] = list(point.areas or [])
+    return content
+
+
+def _record_version(session: Session, point: ServicePoint, author: str, note: str = "") -> None:
+    session.add(ServicePointVersion(point_id=point.id, version=point.version, content=snapshot(point),
+                                    author=author, note=note, created_at=utcnow()))
+
+
+def versions(session: Session, point: ServicePoint) -> List[ServicePointVersion]:
+    return list(session.scalars(select(ServicePointVersion).where(ServicePointVersion.point_id == point.id)
+                                .order_by(ServicePointVersion.version.desc())))
 
 
 def validate(content: Dict[str, Any]) -> Dict[str, str]:
@@ -144,6 +204,8 @@ def validate(content: Dict[str, Any]) -> Dict[str, str]:
             errors["email"] = "Indirizzo email non valido."
     if content.get("website") and "website" not in errors and not is_web_url(content["website"]):
         errors["website"] = "Il sito deve essere un indirizzo http:// o https://."
+    if content.get("source_url") and "source_url" not in errors and not is_web_url(content["source_url"]):
+        errors["source_url"] = "La fonte deve essere un indirizzo http:// o https://."
     unknown = sorted(set(content.get("topics") or []) - set(load_topics()))
     if unknown:
         errors["topics"] = "Argomenti sconosciuti: " + ", ".join(unknown)
@@ -157,17 +219,21 @@ def create_point(session: Session, content: Dict[str, Any], author: str, seed_ke
         raise InvalidServicePoint(errors)
     now = utcnow()
     point = ServicePoint(seed_key=seed_key, created_at=now, updated_at=now, updated_by=author,
-                         edited_in_desk=seed_key is None, **_defaults())
+                         edited_in_desk=seed_key is None, version=1, **_defaults())
     for name, value in content.items():
         setattr(point, name, value)
     session.add(point)
+    session.flush()
+    _record_version(session, point, author, "creato")
     session.flush()
     return point
 
 
 def _defaults() -> Dict[str, Any]:
     return {"kind": "other", "address": "", "municipality": "", "opening_hours": "", "phone": "", "email": "",
-            "website": "", "topics": [], "notes": "", "source": "", "to_complete": False, "active": True}
+            "website": "", "topics": [], "notes": "", "source": "", "to_complete": False, "active": True,
+            "source_url": "", "checked_on": None, "areas": [], "serves_everywhere": False, "latitude": None,
+            "longitude": None}
 
 
 def update_point(session: Session, point: ServicePoint, changes: Dict[str, Any], author: str,
@@ -176,12 +242,16 @@ def update_point(session: Session, point: ServicePoint, changes: Dict[str, Any],
     errors = validate(changes)
     if errors:
         raise InvalidServicePoint(errors)
+    if all(getattr(point, name) == value for name, value in changes.items()):
+        return point  # nothing changed: no empty version
     for name, value in changes.items():
         setattr(point, name, value)
     point.updated_at = utcnow()
     point.updated_by = author
+    point.version = (point.version or 1) + 1
     if not from_seed:
         point.edited_in_desk = True
+    _record_version(session, point, author, "seed" if from_seed else "")
     session.flush()
     return point
 
@@ -194,6 +264,8 @@ def delete_point(session: Session, point: ServicePoint, author: str) -> None:
     point.updated_at = point.deleted_at
     point.updated_by = author
     point.edited_in_desk = True
+    point.version = (point.version or 1) + 1
+    _record_version(session, point, author, "eliminato")
     session.flush()
 
 

@@ -9,14 +9,20 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk.models import KnowledgeEntry, KnowledgeVersion
+from desk.models import KnowledgeEntry, KnowledgeFact, KnowledgeVersion
 from desk.models.base import utcnow
+from desk.services import dated_facts, knowledge_sources
+from desk.services.dated_facts import DatedFact
 from desk.services.validation import InvalidFields, is_web_url
 
 EDITABLE_FIELDS = (
     "title_it", "title_en", "answer_it", "answer_en", "source", "source_url",
     "verified_on", "confidence", "confidence_note", "unconfirmed", "unconfirmed_points",
+    "sources", "facts", "verified_by",
 )
+# What an operator changes in the editor. verified_on / verified_by change only with the
+# "Verificato" action (mark_verified): saving a text is not a check of the source.
+FORM_FIELDS = tuple(name for name in EDITABLE_FIELDS if name not in ("verified_on", "verified_by"))
 
 
 class UnknownTopic(LookupError):
@@ -44,29 +50,55 @@ class KnowledgeAnswer:
     source: str
     source_url: str
     verified_on: date
-    unconfirmed: bool
+    unconfirmed: bool  # the text carries a statement marked (*) as not yet confirmed
     version: int
+    updating: Tuple[str, ...] = ()  # facts whose period ended: the answer says it is being updated
+
+
+def rome_today() -> date:
+    """Dates of facts and verification are Italian dates."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Rome")).date()
+
+
+def facts_of(entry: KnowledgeEntry) -> List[DatedFact]:
+    return [fact_from_row(row) for row in entry.facts]
+
+
+def fact_from_row(row: KnowledgeFact) -> DatedFact:
+    return DatedFact(
+        key=row.key, label_it=row.label_it, label_en=row.label_en, text_it=row.text_it, text_en=row.text_en,
+        valid_from=row.valid_from, valid_until=row.valid_until, budget_law=row.budget_law,
+        source_url=row.source_url, source_note=row.source_note,
+    )
+
+
+def render_answer(
+    topic: str, language: str, title: str, template: str, facts: Sequence[DatedFact], today: date,
+    source: str, source_url: str, verified_on: date, version: int,
+) -> KnowledgeAnswer:
+    rendered = dated_facts.render(template, facts, today, language)
+    return KnowledgeAnswer(
+        topic=topic, language=language, title=title, text=rendered.text, source=source, source_url=source_url,
+        verified_on=verified_on, unconfirmed=rendered.unconfirmed, version=version, updating=rendered.ended,
+    )
 
 
 def find_entry(session: Session, topic: str) -> Optional[KnowledgeEntry]:
     return session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.topic == topic)).first()
 
 
-def answer_for(session: Session, topic: str, language: str) -> KnowledgeAnswer:
+def answer_for(session: Session, topic: str, language: str, today: Optional[date] = None) -> KnowledgeAnswer:
+    """The answer as it reads on `today` (Rome's date when not given): dated facts whose
+    period ended are said as ended and being updated."""
     entry = find_entry(session, topic)
     if entry is None:
         raise UnknownTopic(topic)
-    return KnowledgeAnswer(
-        topic=entry.topic,
-        language=language,
-        title=entry.title(language),
-        text=entry.answer(language).strip(),
-        source=entry.source,
-        source_url=entry.source_url,
-        verified_on=entry.verified_on,
-        unconfirmed=entry.unconfirmed,
-        version=entry.version,
-    )
+    return render_answer(entry.topic, language, entry.title(language), entry.answer(language).strip(),
+                         facts_of(entry), today or rome_today(), entry.source, entry.source_url,
+                         entry.verified_on, entry.version)
 
 
 def titles_for(session: Session, topics: Sequence[str], language: str) -> Dict[str, str]:
@@ -82,9 +114,11 @@ def list_entries(session: Session) -> List[KnowledgeEntry]:
 
 
 def snapshot(entry: KnowledgeEntry) -> Dict[str, Any]:
-    content = {name: getattr(entry, name) for name in EDITABLE_FIELDS}
+    content = {name: getattr(entry, name) for name in EDITABLE_FIELDS if name != "facts"}
     content["verified_on"] = entry.verified_on.isoformat()
     content["unconfirmed_points"] = list(entry.unconfirmed_points or [])
+    content["sources"] = [dict(source) for source in (entry.sources or [])]
+    content["facts"] = [fact.as_dict() for fact in facts_of(entry)]
     return content
 
 
@@ -103,7 +137,27 @@ def _apply(entry: KnowledgeEntry, changes: Dict[str, Any]) -> None:
             raise ValueError(f"{name} is not an editable field of a knowledge entry")
         if name == "verified_on" and isinstance(value, str):
             value = date.fromisoformat(value)
+        if name == "facts":
+            _replace_facts(entry, value)
+            continue
+        if name == "sources":
+            value = [dict(source) for source in value or []]
         setattr(entry, name, value)
+
+
+def _replace_facts(entry: KnowledgeEntry, facts: Sequence[Any]) -> None:
+    """Facts as given (DatedFact or their dicts), in order; rows of unchanged keys are kept."""
+    wanted = [fact if isinstance(fact, DatedFact) else DatedFact.from_dict(fact) for fact in facts or []]
+    rows = {row.key: row for row in entry.facts}
+    kept = []
+    for position, fact in enumerate(wanted):
+        row = rows.get(fact.key) or KnowledgeFact(key=fact.key)
+        row.position = position
+        for name in ("label_it", "label_en", "text_it", "text_en", "valid_from", "valid_until", "budget_law",
+                     "source_url", "source_note"):
+            setattr(row, name, getattr(fact, name))
+        kept.append(row)
+    entry.facts = kept
 
 
 def create_entry(session: Session, topic: str, area: str, content: Dict[str, Any], author: str) -> KnowledgeEntry:
@@ -117,7 +171,7 @@ def create_entry(session: Session, topic: str, area: str, content: Dict[str, Any
 
 def update_entry(
     session: Session, topic: str, changes: Dict[str, Any], author: str, note: str = "", from_seed: bool = False,
-    expected_version: Optional[int] = None,
+    expected_version: Optional[int] = None, rules_changed: bool = False,
 ) -> KnowledgeEntry:
     """Apply changes as a new version. A change by anyone but the seed marks the
     entry as edited, so that later seeding leaves it alone.
@@ -136,7 +190,8 @@ def update_entry(
     entry.updated_at = utcnow()
     if not from_seed:
         entry.edited_in_desk = True
-    session.add(KnowledgeVersion(entry=entry, version=entry.version, content=snapshot(entry), author=author, note=note))
+    session.add(KnowledgeVersion(entry=entry, version=entry.version, content=snapshot(entry), author=author, note=note,
+                                 rules_changed=rules_changed))
     session.flush()
     return entry
 
@@ -167,6 +222,9 @@ def find_version(session: Session, entry: KnowledgeEntry, version: int) -> Optio
 
 # ---- the desk's editor ---------------------------------------------------------------
 
+RULES_CHANGED_NEEDS_SUPERVISOR = (
+    "Solo un supervisore può pubblicare una modifica come «le regole sono cambiate»: avvisa chi segue l'argomento."
+)
 CONFIRM_NEEDS_SUPERVISOR = (
     "Solo un supervisore può togliere l'indicazione «da confermare»: chiedi a un supervisore di rileggere la scheda."
 )
@@ -183,6 +241,8 @@ def validate_content(content: Dict[str, Any], today: date) -> Dict[str, str]:
     url = content.get("source_url")
     if url and not is_web_url(url):
         errors["source_url"] = "L'indirizzo della fonte deve iniziare con http:// o https://."
+    elif url and not knowledge_sources.is_deep_link(url):
+        errors["source_url"] = "Indica la pagina che riporta il dato (circolare, articolo), non la home page del sito."
     if "verified_on" in content:
         verified = content["verified_on"]
         if not isinstance(verified, date):
@@ -191,12 +251,21 @@ def validate_content(content: Dict[str, Any], today: date) -> Dict[str, str]:
             errors["verified_on"] = "La data di verifica non può essere nel futuro."
     if "confidence" in content and content["confidence"] not in _CONFIDENCE_LEVELS:
         errors["confidence"] = "Affidabilità non valida."
+    if "facts" in content:
+        facts = [fact if isinstance(fact, DatedFact) else DatedFact.from_dict(fact) for fact in content["facts"]]
+        fact_errors = dated_facts.validate_facts(
+            facts, [str(content.get(name) or "") for name in ("answer_it", "answer_en")])
+        if fact_errors:
+            errors["facts"] = " ".join(f"{key}: {message}" for key, message in fact_errors.items())
+    source_problems = knowledge_sources.problems(content.get("sources") or [])
+    if source_problems:
+        errors["sources"] = "; ".join(source_problems)
     return errors
 
 
 def edit_entry(
     session: Session, topic: str, changes: Dict[str, Any], author: str, based_on_version: int,
-    today: date, note: str = "", may_confirm: bool = False,
+    today: date, note: str = "", may_confirm: bool = False, rules_changed: bool = False,
 ) -> KnowledgeEntry:
     """An operator's save from the desk: validated, refused if a colleague saved in
     between, and a new version only if something changed.
@@ -209,36 +278,70 @@ def edit_entry(
     entry = _locked_entry(session, topic)
     if entry is None:
         raise UnknownTopic(topic)
+    if "facts" not in changes:  # a text edit must still name only facts the entry has
+        merged = dict(snapshot(entry), **changes)
+        fact_errors = dated_facts.validate_facts(facts_of(entry), [merged["answer_it"], merged["answer_en"]])
+        if fact_errors:
+            raise InvalidEntry({"facts": " ".join(fact_errors.values())})
     if entry.unconfirmed and changes.get("unconfirmed") is False and not may_confirm:
         raise InvalidEntry({"unconfirmed": CONFIRM_NEEDS_SUPERVISOR})
     current = snapshot(entry)
     proposed = dict(current, **{name: value for name, value in changes.items()})
     proposed["verified_on"] = proposed["verified_on"].isoformat() if isinstance(proposed["verified_on"], date) \
         else proposed["verified_on"]
+    if rules_changed and not may_confirm:
+        raise InvalidEntry({"rules_changed": RULES_CHANGED_NEEDS_SUPERVISOR})
     if entry.version == based_on_version and proposed == current:
         return entry  # nothing changed: no empty version
-    return update_entry(session, topic, changes, author, note=note, expected_version=based_on_version)
+    saved = update_entry(session, topic, changes, author, note=note, expected_version=based_on_version,
+                         rules_changed=rules_changed)
+    if rules_changed:
+        from desk.services import update_notices  # the notices follow the published edit, same transaction
+
+        update_notices.notify_subscribers(session, saved)
+    return saved
 
 
-def staleness(entry: KnowledgeEntry, today: date, max_age_days: int) -> List[str]:
+def mark_verified(session: Session, topic: str, author: str, today: date, note: str = "") -> KnowledgeEntry:
+    """"Verificato": an operator re-read the entry's sources today. The only way verified_on
+    moves; each recorded source is stamped with who checked it and when."""
+    entry = _locked_entry(session, topic)
+    if entry is None:
+        raise UnknownTopic(topic)
+    how = f"ricontrollata nel desk da {author}"
+    sources = [dict(source, how=how, checked_on=today.isoformat()) for source in (entry.sources or [])]
+    return update_entry(session, topic, {"verified_on": today, "verified_by": author, "sources": sources}, author,
+                        note=("Verificato: fonti ricontrollate. " + note).strip())
+
+
+def staleness(entry: KnowledgeEntry, today: date, max_age_days: int, warn_days: int = 30) -> List[str]:
     """Why an entry needs re-checking (empty if it does not), in Italian for the desk."""
     reasons = []
     if entry.verified_on < today - timedelta(days=max_age_days):
         reasons.append(f"verificata più di {max_age_days} giorni fa")
     if entry.unconfirmed:
         reasons.append("contiene punti da confermare")
+    facts = {entry.topic: facts_of(entry)}
+    for row in dated_facts.ended(facts, today):
+        reasons.append(f"scaduto il {row.fact.valid_until.strftime('%d/%m/%Y')}: {row.fact.label_it}")
+    for row in dated_facts.expiring(facts, today, warn_days):
+        reasons.append(f"in scadenza il {row.fact.valid_until.strftime('%d/%m/%Y')}: {row.fact.label_it}")
     return reasons
+
+
+def facts_by_topic(session: Session) -> Dict[str, List[DatedFact]]:
+    return {entry.topic: facts_of(entry) for entry in list_entries(session)}
 
 
 def filter_entries(
     entries: Sequence[KnowledgeEntry], today: date, max_age_days: int, stale_only: bool = False,
-    area: str = "", search: str = "",
+    area: str = "", search: str = "", warn_days: int = 30,
 ) -> List[Tuple[KnowledgeEntry, List[str]]]:
     """The editor's list: each entry with its stale reasons, filtered."""
     needle = (search or "").strip().lower()
     rows = []
     for entry in entries:
-        reasons = staleness(entry, today, max_age_days)
+        reasons = staleness(entry, today, max_age_days, warn_days)
         if stale_only and not reasons:
             continue
         if area and entry.area != area:
@@ -251,20 +354,16 @@ def filter_entries(
     return rows
 
 
-def preview_answer(entry: KnowledgeEntry, content: Dict[str, Any], language: str) -> KnowledgeAnswer:
-    """The answer as it would read with unsaved content (for the editor's preview)."""
+def preview_answer(entry: KnowledgeEntry, content: Dict[str, Any], language: str, today: date) -> KnowledgeAnswer:
+    """The answer as it would read on `today` with unsaved content (for the editor's preview)."""
     merged = dict(snapshot(entry), **content)
     verified = merged["verified_on"]
-    return KnowledgeAnswer(
-        topic=entry.topic,
-        language=language,
-        title=merged["title_en" if language == "en" else "title_it"],
-        text=str(merged["answer_en" if language == "en" else "answer_it"] or "").strip(),
-        source=merged["source"],
-        source_url=merged["source_url"],
-        verified_on=verified if isinstance(verified, date) else date.fromisoformat(verified),
-        unconfirmed=bool(merged["unconfirmed"]),
-        version=entry.version,
+    facts = [fact if isinstance(fact, DatedFact) else DatedFact.from_dict(fact) for fact in merged["facts"]]
+    return render_answer(
+        entry.topic, language, merged["title_en" if language == "en" else "title_it"],
+        str(merged["answer_en" if language == "en" else "answer_it"] or "").strip(), facts, today,
+        merged["source"], merged["source_url"],
+        verified if isinstance(verified, date) else date.fromisoformat(verified), entry.version,
     )
 
 
@@ -298,6 +397,7 @@ FIELD_LABELS = {
     "answer_en": "Risposta (inglese)", "source": "Fonte", "source_url": "Indirizzo della fonte",
     "verified_on": "Verificata il", "confidence": "Affidabilità", "confidence_note": "Nota sull'affidabilità",
     "unconfirmed": "Da confermare", "unconfirmed_points": "Punti da confermare",
+    "sources": "Fonti registrate", "facts": "Fatti datati", "verified_by": "Verificata da",
 }
 
 
@@ -318,7 +418,13 @@ def _as_lines(value: Any) -> List[str]:
     if value is None:
         return []
     if isinstance(value, list):
-        return [str(item) for item in value]
+        return [_one_item(item) for item in value]
     if isinstance(value, bool):
         return ["sì" if value else "no"]
     return str(value).splitlines() or [""]
+
+
+def _one_item(item: Any) -> str:
+    if isinstance(item, dict):
+        return " | ".join(f"{name}: {value}" for name, value in item.items() if value not in (None, ""))
+    return str(item)

@@ -71,6 +71,21 @@ def enqueue_email(
     return message
 
 
+def enqueue_notice(
+    session: Session, channel: str, address: str, language: str, body: str, deliver_at: datetime,
+    kind: OutboundKind = OutboundKind.UPDATE_NOTICE, now: Optional[datetime] = None,
+) -> OutboundMessage:
+    """A message that belongs to no ticket (an update notice), delivered from deliver_at on."""
+    message = OutboundMessage(
+        ticket_id=None, event_id=None, kind=kind.value, channel=channel, address=address, language=language,
+        body=body, status=DeliveryStatus.QUEUED.value, attempts=0, next_attempt_at=deliver_at,
+        created_at=now or utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
 def email_unread_widget_messages(session: Session, after_minutes: int, now: Optional[datetime] = None) -> int:
     """E-mail copies of widget messages still unread after `after_minutes`, for tickets with an
     e-mail contact: the user left the page. Each widget message gets at most one copy, also when
@@ -176,9 +191,12 @@ def claim_due(
     return messages
 
 
-def for_address(session: Session, channel: str, address: str, after_id: int = 0) -> List[OutboundMessage]:
-    """Messages for one user (e.g. a widget session) newer than after_id, whatever their state:
-    the widget fetches them and shows each id once."""
+def for_address(
+    session: Session, channel: str, address: str, after_id: int = 0, now: Optional[datetime] = None,
+) -> List[OutboundMessage]:
+    """Messages for one user (e.g. a widget session) newer than after_id and due, whatever their
+    state: the widget fetches them and shows each id once. (An update notice may be held back
+    until its delivery time: at most one a day per user.)"""
     return list(
         session.scalars(
             select(OutboundMessage)
@@ -187,6 +205,7 @@ def for_address(session: Session, channel: str, address: str, after_id: int = 0)
                 OutboundMessage.address == address,
                 OutboundMessage.id > after_id,
                 OutboundMessage.status != DeliveryStatus.FAILED.value,
+                OutboundMessage.next_attempt_at <= (now or utcnow()),
             )
             .order_by(OutboundMessage.id)
         )

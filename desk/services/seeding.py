@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from desk.services import knowledge
+from desk.services.dated_facts import DatedFact
 from desk.topics import load_topics
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,32 @@ def _normalise(raw: Dict[str, Any], area: str, path: Path) -> Dict[str, Any]:
                 "confidence_note": (raw.get("confidence_note") or "").strip(),
                 "unconfirmed": bool(raw.get("unconfirmed", False)),
                 "unconfirmed_points": list(raw.get("unconfirmed_points") or []),
+                "sources": [_source(item) for item in raw.get("sources") or []],
+                "verified_by": str(raw.get("verified_by") or "seed").strip(),
+                "facts": [_fact(item) for item in raw.get("facts") or []],
             },
         }
     except (KeyError, AttributeError, ValueError) as exc:
         raise SeedError(f"{path}: entry {raw.get('topic', '?')} is incomplete: {exc}") from exc
+
+
+def _source(raw: Dict[str, Any]) -> Dict[str, Any]:
+    checked = raw.get("checked_on")
+    return {
+        "url": str(raw["url"]).strip(),
+        "states": str(raw.get("states") or "").strip(),
+        "how": str(raw.get("how") or "").strip(),
+        "checked_on": checked.isoformat() if isinstance(checked, date) else (str(checked) if checked else None),
+    }
+
+
+def _fact(raw: Dict[str, Any]) -> Dict[str, Any]:
+    return DatedFact.from_dict({
+        "key": raw["key"], "label_it": raw["label"]["it"], "label_en": raw["label"]["en"],
+        "text_it": raw["text"]["it"], "text_en": raw["text"]["en"], "valid_from": raw.get("valid_from"),
+        "valid_until": raw.get("valid_until"), "budget_law": raw.get("budget_law", False),
+        "source_url": raw.get("source_url"), "source_note": raw.get("source_note"),
+    }).as_dict()
 
 
 def check_coverage(entries: Iterable[Dict[str, Any]]) -> None:

@@ -12,8 +12,10 @@ from flask_login import current_user
 
 from desk.answer_format import compose_answer
 from desk.models import Role
-from desk.services import directory, knowledge
+from desk.services import dated_facts, directory, knowledge
+from desk.services.dated_facts import DatedFact
 from desk.services.knowledge import EditConflict, InvalidEntry
+from desk.services.knowledge_sources import HOW
 from desk.topics import load_topics
 from desk.web.auth import role_required
 from desk.web.extensions import db_session, settings_of
@@ -41,6 +43,10 @@ def _max_age() -> int:
     return settings_of(current_app).knowledge_stale_days
 
 
+def _warn_days() -> int:
+    return settings_of(current_app).knowledge_expiry_warning_days
+
+
 def _may_confirm() -> bool:
     return current_user.can(Role.SUPERVISOR)
 
@@ -53,11 +59,31 @@ def index():
     search = request.args.get("q", "")
     with db_session() as session:
         entries = knowledge.list_entries(session)
-        rows = knowledge.filter_entries(entries, today(), _max_age(), stale_only, area if area in AREAS else "", search)
-        stale_total = sum(1 for entry in entries if knowledge.staleness(entry, today(), _max_age()))
+        rows = knowledge.filter_entries(entries, today(), _max_age(), stale_only, area if area in AREAS else "", search,
+                                        warn_days=_warn_days())
+        stale_total = sum(1 for entry in entries if knowledge.staleness(entry, today(), _max_age(), _warn_days()))
+        facts = {entry.topic: knowledge.facts_of(entry) for entry in entries}
         return render_template(
             "knowledge/index.html", rows=rows, total=len(entries), stale_total=stale_total, areas=AREAS,
             area=area, search=search, stale_only=stale_only, max_age=_max_age(),
+            ending=len(dated_facts.expiring(facts, today(), _warn_days())),
+            ended=len(dated_facts.ended(facts, today())),
+        )
+
+
+@blueprint.get("/scadenze/")
+@role_required(Role.OPERATOR)
+def deadlines():
+    """Dated facts about to end, ended (the assistant says they are being updated) and the
+    ones that depend on the yearly budget law, to re-read at year end."""
+    with db_session() as session:
+        entries = {entry.topic: entry for entry in knowledge.list_entries(session)}
+        facts = {topic: knowledge.facts_of(entry) for topic, entry in entries.items()}
+        return render_template(
+            "knowledge/deadlines.html", today=today(), warn_days=_warn_days(),
+            expiring=dated_facts.expiring(facts, today(), _warn_days()), ended=dated_facts.ended(facts, today()),
+            budget=dated_facts.budget_law_review(facts, today()),
+            titles={topic: entry.title_it for topic, entry in entries.items()},
         )
 
 
@@ -84,16 +110,18 @@ def save(topic: str):
         if not errors:
             try:
                 saved = knowledge.edit_entry(session, topic, changes, current_user.email, based_on, today(),
-                                             note=note, may_confirm=_may_confirm())
+                                             note=note, may_confirm=_may_confirm(),
+                                             rules_changed=request.form.get("rules_changed") == "on")
             except InvalidEntry as error:
                 errors = error.errors
             except EditConflict as conflict:
                 return _render_conflict(session, entry, changes, conflict)
             else:
-                flash(f"Scheda salvata (versione {saved.version}): l'assistente la usa già dalla prossima risposta.",
-                      "success")
+                flash(f"Scheda salvata (versione {saved.version}): l'assistente la usa già dalla prossima risposta."
+                      + (" Chi segue l'argomento riceverà un avviso." if request.form.get("rules_changed") == "on"
+                         else ""), "success")
                 return redirect(url_for("knowledge.edit", topic=topic))
-        return _render_edit(session, entry, _form_content(changes), content_version=based_on or entry.version,
+        return _render_edit(session, entry, _form_content(changes, entry), content_version=based_on or entry.version,
                             errors=errors), 422
 
 
@@ -105,15 +133,27 @@ def preview(topic: str):
     with db_session() as session:
         entry = _entry_or_404(session, topic)
         errors.update(knowledge.validate_content(changes, today()))
-        for name in ("verified_on",):
+        for name in ("facts", "sources"):
             if name in errors:
                 changes.pop(name, None)
         points = directory.points_for_topic(session, topic)
         answers = {
-            language: compose_answer(knowledge.preview_answer(entry, changes, language), points)
+            language: compose_answer(knowledge.preview_answer(entry, changes, language, today()), points)
             for language in ("it", "en")
         }
         return render_template("knowledge/_preview.html", answers=answers, errors=errors)
+
+
+@blueprint.post("/<topic>/verificato")
+@role_required(Role.OPERATOR)
+def verified(topic: str):
+    """The operator re-read the entry's sources today: the only way "Verificata il" moves."""
+    note = request.form.get("note", "").strip()[:300]
+    with db_session() as session:
+        _entry_or_404(session, topic)
+        saved = knowledge.mark_verified(session, topic, current_user.email, today(), note=note)
+    flash(f"Fonti segnate come ricontrollate oggi da te (versione {saved.version}).", "success")
+    return redirect(url_for("knowledge.edit", topic=topic))
 
 
 @blueprint.get("/<topic>/versions")
@@ -175,29 +215,75 @@ def _changes_from_form() -> Tuple[Dict[str, Any], Dict[str, str]]:
     changes["unconfirmed"] = form.get("unconfirmed") == "on"
     changes["unconfirmed_points"] = [line.strip() for line in form.get("unconfirmed_points", "").splitlines()
                                      if line.strip()]
-    raw_date = form.get("verified_on", "").strip()
-    try:
-        changes["verified_on"] = date.fromisoformat(raw_date)
-    except ValueError:
-        changes["verified_on"] = raw_date
-        errors["verified_on"] = "Data di verifica non valida (AAAA-MM-GG)."
+    if "facts_count" in form:  # a form without the facts block leaves the facts as they are
+        changes["facts"], fact_errors = _facts_from_form(form)
+        errors.update(fact_errors)
+    if "sources" in form:
+        changes["sources"], source_errors = _sources_from_form(form.get("sources", ""))
+        errors.update(source_errors)
     return changes, errors
 
 
-def _form_content(changes: Dict[str, Any]) -> Dict[str, Any]:
-    content = dict(changes)
+FACT_FIELDS = ("key", "label_it", "label_en", "text_it", "text_en", "valid_from", "valid_until", "source_url",
+               "source_note")
+
+
+def _facts_from_form(form) -> Tuple[list, Dict[str, str]]:
+    """Facts posted as fact-<n>-<field>; a row whose key is empty is left out (the blank row
+    for a new fact)."""
+    facts, errors = [], {}
+    count = _int_or_none(form.get("facts_count")) or 0
+    for index in range(min(count, 50)):
+        raw = {name: form.get(f"fact-{index}-{name}", "").replace("\r\n", "\n").strip() for name in FACT_FIELDS}
+        if not raw["key"]:
+            continue
+        raw["budget_law"] = form.get(f"fact-{index}-budget_law") == "on"
+        try:
+            facts.append(DatedFact.from_dict(raw).as_dict())
+        except ValueError:
+            errors["facts"] = f"{raw['key']}: date non valide (AAAA-MM-GG)."
+    return facts, errors
+
+
+def _sources_from_form(text: str) -> Tuple[list, Dict[str, str]]:
+    """One source per line: indirizzo | cosa riporta | come è stata verificata | data (AAAA-MM-GG)."""
+    sources, errors = [], {}
+    for line in text.replace("\r\n", "\n").splitlines():
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")] + ["", "", "", ""]
+        url, states, how, checked = parts[:4]
+        if checked:
+            try:
+                date.fromisoformat(checked)
+            except ValueError:
+                errors["sources"] = f"{url}: data non valida (AAAA-MM-GG)."
+        sources.append({"url": url, "states": states, "how": how or HOW[1], "checked_on": checked or None})
+    return sources, errors
+
+
+def _form_content(changes: Dict[str, Any], entry=None) -> Dict[str, Any]:
+    content = dict(knowledge.snapshot(entry), **changes) if entry is not None else dict(changes)
     if isinstance(content.get("verified_on"), date):
         content["verified_on"] = content["verified_on"].isoformat()
     return content
+
+
+def sources_text(sources) -> str:
+    return "\n".join(" | ".join(str(source.get(name) or "") for name in ("url", "states", "how", "checked_on"))
+                     for source in sources or [])
 
 
 def _render_edit(session, entry, content, content_version, errors=None, conflict=None, conflict_diff=None):
     return render_template(
         "knowledge/edit.html", entry=entry, content=content, content_version=content_version,
         errors=errors or {}, conflict=conflict, conflict_diff=conflict_diff or [],
-        reasons=knowledge.staleness(entry, today(), _max_age()), area_label=AREAS.get(entry.area, entry.area),
+        reasons=knowledge.staleness(entry, today(), _max_age(), _warn_days()),
+        area_label=AREAS.get(entry.area, entry.area),
         ask=getattr(load_topics().get(entry.topic), "ask", ""), confidence_labels=CONFIDENCE_LABELS,
-        may_confirm=_may_confirm(), today=today().isoformat(),
+        may_confirm=_may_confirm(), today=today().isoformat(), sources_text=sources_text(content.get("sources")),
+        facts=list(content.get("facts") or []) + [{}], fact_states={
+            fact.key: dated_facts.state(fact, today()).value for fact in knowledge.facts_of(entry)},
     )
 
 
@@ -208,7 +294,7 @@ def _conflict_message(conflict: EditConflict) -> str:
 
 
 def _render_conflict(session, entry, changes, conflict: EditConflict):
-    yours = _form_content(changes)
+    yours = _form_content(changes, entry)
     diff = knowledge.diff_contents(knowledge.snapshot(entry), dict(knowledge.snapshot(entry), **yours))
     page = _render_edit(session, entry, yours, content_version=entry.version,
                         conflict=_conflict_message(conflict), conflict_diff=diff)

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from desk.models import Role
 from desk.services import report_tables, reports
 from desk.services.business_hours import BusinessCalendar
+from desk.services import update_notices
 from desk.services.periods import LANGUAGES, period_from_args, today_in
 from desk.services.report_tables import Context
 from desk.web.auth import role_required
@@ -28,6 +29,8 @@ def index():
         context = Context(session, period, calendar)
         tables = report_tables.all_tables(context)
         channels = reports.channels_seen(session)
+        since, until = period.bounds()
+        notices = update_notices.counts_per_topic(session, since, until)
     return render_template(
         "reports/index.html",
         period=period,
@@ -39,6 +42,7 @@ def index():
         calendar_text=calendar.describe("it"),
         has_learning="learning.index" in current_app.view_functions,
         cell=lambda value, column: report_tables.page_cell(value, column.kind, period),
+        notices=notices,
     )
 
 

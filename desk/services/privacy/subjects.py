@@ -22,6 +22,7 @@ from desk.db import lock_for_writing
 from desk.models import (AnswerFeedback, AssistantTurn, CheckEvent, Clarification, KnowledgeDraft, LearningDecision, OutboundMessage,
                          PrivacyRequest, TelegramUpdate, Ticket, TicketAttachment, TicketEvent)
 from desk.models.base import utcnow
+from desk.services import update_notices
 from desk.services.learning import learned_examples_matching, remove_learned_examples, text_key
 from desk.services.privacy.identities import Identity, IdentityKind, telegram_parties, texts_match
 from desk.services.privacy.retention import identity_hash, pseudonym
@@ -46,6 +47,7 @@ class Footprint:
     learning_decisions: List[LearningDecision] = field(default_factory=list)
     drafts: List[KnowledgeDraft] = field(default_factory=list)
     sender_ids: Set[str] = field(default_factory=set)  # the assistant's conversation ids
+    addresses: Set[Tuple[str, str]] = field(default_factory=set)  # (channel, reply address)
     texts: Set[str] = field(default_factory=set)  # what the person wrote
     tracker_events: List[Dict[str, Any]] = field(default_factory=list)
     # Examples labelled into the training data (data/nlu/<lang>/learned.yml): (language, intent, example).
@@ -90,6 +92,7 @@ def find(session: Session, identity: Identity, secret: str,
     outbox_conditions = []
     if ticket_ids:
         outbox_conditions.append(OutboundMessage.ticket_id.in_(ticket_ids))
+    footprint.addresses = addresses
     if addresses:
         outbox_conditions.append(tuple_(OutboundMessage.channel, OutboundMessage.address).in_(sorted(addresses)))
     if outbox_conditions:
@@ -217,6 +220,8 @@ def erase(session: Session, footprint: Footprint, tracker_store: Optional[SqlTra
     _delete_ids(session, AssistantTurn, turn_ids)
     _delete_ids(session, AnswerFeedback, [item.id for item in footprint.feedback])
     _delete_ids(session, CheckEvent, [item.id for item in footprint.check_events])
+    for channel, address in sorted(footprint.addresses):  # topic update subscriptions and their notices
+        update_notices.erase(session, channel, address)
     _delete_ids(session, TelegramUpdate, [update.id for update in footprint.telegram_updates])
     _delete_ids(session, LearningDecision, [decision.id for decision in footprint.learning_decisions])
     for draft in footprint.drafts:
