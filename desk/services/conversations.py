@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 
+from desk.text import user_text
+
 REST_WEBHOOK = "/webhooks/rest/webhook"
 # Commands users type in any channel, as the assistant's intents.
 COMMAND_ALIASES = {"/bot": "/back_to_bot"}
@@ -43,7 +45,9 @@ class InboundMessage:
         metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": self.address}
         if self.language_hint:
             metadata["language"] = self.language_hint
-        text = COMMAND_ALIASES.get(self.text.strip().lower(), self.text)
+        # Cleaned once here, on the way in, for every channel (desk.text.user_text).
+        text = user_text(self.text)
+        text = COMMAND_ALIASES.get(text.lower(), text)
         return {"sender": self.sender_id, "message": text, "metadata": metadata}
 
 

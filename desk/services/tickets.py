@@ -22,6 +22,7 @@ from desk.notices import resolution_notice
 from desk.services import outbox
 from desk.models.tickets import CONTACT_KINDS, LANGUAGES, ROLES
 from desk.services.business_hours import BusinessCalendar
+from desk.text import user_text
 
 REFERENCE_PREFIX = "DC-"
 # Crockford's base32: digits and capitals without I, L, O and U, which are misread or misheard.
@@ -283,7 +284,7 @@ def add_follow_up(session: Session, ticket: Ticket, text: str) -> Ticket:
     now = utcnow()
     if ticket.current_status in (TicketStatus.WAITING_ON_USER, TicketStatus.RESOLVED):
         _move(session, ticket, TicketStatus.OPEN, "user", now)
-    _record(session, ticket, TicketEventKind.FOLLOW_UP, "user", body=text, public=True, at=now)
+    _record(session, ticket, TicketEventKind.FOLLOW_UP, "user", body=user_text(text), public=True, at=now)
     ticket.updated_at = now
     session.flush()
     return ticket
@@ -385,21 +386,28 @@ def _ticket_from(intake: TicketIntake, ref: str, sla_due_at: datetime, now: date
         conversation_id=intake.conversation_id,
         language=intake.language,
         role=intake.role,
-        name=intake.name,
-        contact=intake.contact,
+        name=user_text(intake.name),
+        contact=user_text(intake.contact),
         contact_kind=intake.contact_kind,
-        company_name=intake.company_name,
+        company_name=user_text(intake.company_name),
         company_size=intake.company_size,
         company_artisan=intake.company_artisan,
-        question=intake.question,
+        question=user_text(intake.question),
         consent_at=intake.consent_at,
-        transcript=[_json_ready(line) for line in intake.transcript],
+        transcript=[_json_ready(_user_line(line)) for line in intake.transcript],
         suggested_topics=[_json_ready(topic) for topic in intake.suggested_topics],
         sla_due_at=sla_due_at,
         intake_key=intake.intake_key,
         created_at=now,
         updated_at=now,
     )
+
+
+def _user_line(line: Dict[str, Any]) -> Dict[str, Any]:
+    """A transcript line with the user's words cleaned as every other user text."""
+    if line.get("who") == "user" and isinstance(line.get("text"), str):
+        return dict(line, text=user_text(line["text"]))
+    return line
 
 
 def _json_ready(item: Dict[str, Any]) -> Dict[str, Any]:
