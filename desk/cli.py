@@ -5,7 +5,7 @@ import logging
 
 import click
 
-from desk import migrate
+from desk import log_redaction, migrate
 from desk.config import Settings
 from desk.db import Database
 from desk.models import Role
@@ -16,7 +16,7 @@ from desk.services.seeding import seed_knowledge
 @click.group()
 def main() -> None:
     """Dialoga desk administration."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_redaction.configure(Settings.from_env())
 
 
 @main.group()
@@ -123,7 +123,6 @@ def telegram() -> None:
     from bot.telegram.runner import ConfigurationError
     from bot.telegram.runner import main as run_gateway
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
     try:
         run_gateway()
     except ConfigurationError as error:

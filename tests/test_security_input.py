@@ -84,3 +84,77 @@ def test_messages_stored_before_the_cleaning_still_give_valid_training_data(tmp_
         assert _rasa_examples(nlu_dir) == ["pensione anticipata?"]
     finally:
         database.dispose()
+
+
+# --- no secret in the logs -------------------------------------------------------------------
+
+def test_the_redaction_filter_blanks_configured_secrets_and_bot_tokens_in_messages_and_tracebacks():
+    import logging
+
+    from desk.log_redaction import RedactSecrets
+
+    redaction = RedactSecrets(["the-webhook-secret", "a-desk-secret-key", None, "abc"])
+    try:
+        raise RuntimeError("GET https://api.telegram.org/bot987654321:AAH-xyzxyzxyzxyzxyzxyzxyzxyzxyzxyz/getMe failed")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "secrets %s and %s; abc stays", (
+            "the-webhook-secret", "a-desk-secret-key"), sys.exc_info())
+    assert redaction.filter(record)
+    line = logging.Formatter("%(message)s").format(record)
+    assert "the-webhook-secret" not in line and "a-desk-secret-key" not in line and "AAH-xyz" not in line
+    assert "secrets [redacted] and [redacted]; abc stays" in line and "bot[redacted]/getMe" in line
+
+
+def test_a_real_gateway_run_logs_no_secret(tmp_path):
+    """`python -m bot.telegram` as production runs it, against the fake Bot API and a stand-in
+    assistant: it gets updates, answers a user, delivers an operator's reply (after a 5xx)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from desk import migrate
+    from desk.config import PROJECT_ROOT
+    from desk.db import Database
+    from desk.services import tickets
+    from desk.services.business_hours import BusinessCalendar
+    from tests.support.fake_telegram import TOKEN, FakeTelegram
+    from tests.support.web_server import RecordingAssistant, serving
+
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    migrate.upgrade(url)
+    database = Database(url)
+    secrets = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "webhook-secret-0123456789",
+               "DIALOGA_SECRET_KEY": "desk-secret-key-0123456789"}
+    assistant = RecordingAssistant(lambda payload: [{"text": f"Hai scritto: {payload['message']}"}])
+    chat = 5_550_001
+    log_file = tmp_path / "gateway.log"
+    with FakeTelegram() as fake, serving(assistant) as assistant_url, open(log_file, "wb") as log:
+        env = dict(os.environ, DIALOGA_DATABASE_URL=url, DIALOGA_RASA_URL=assistant_url, TELEGRAM_API_URL=fake.base_url,
+                   TELEGRAM_FILE_URL=fake.base_file_url, TELEGRAM_DELIVERY_INTERVAL="0.2", **secrets)
+        process = subprocess.Popen([sys.executable, "-m", "bot.telegram"], cwd=PROJECT_ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            fake.user_writes(chat, "buongiorno")
+            assert "Hai scritto: buongiorno" in fake.wait_for_messages(chat, 1)[0]["text"]
+            with database.session() as session:
+                ticket = tickets.open_ticket(session, tickets.TicketIntake(
+                    intake_key=None, channel="telegram", reply_address=str(chat), conversation_id=f"telegram-{chat}",
+                    language="it", role="worker", name="Anna", contact="telegram", contact_kind="channel",
+                    company_name="", question="Una domanda per l'operatore", consent_at=utcnow()), BusinessCalendar.from_env())
+                fake.fail("sendMessage", 502, "Bad Gateway")
+                tickets.reply(session, ticket, "Ecco la risposta dell'operatore", actor="op@desk")
+            fake.wait_for(lambda: any("risposta dell'operatore" in m["text"] for m in fake.sent_to(chat)), 30,
+                          "the operator's reply")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+            database.dispose()
+    output = log_file.read_text(encoding="utf-8", errors="replace")
+    assert "telegram gateway running" in output and "Bad Gateway" in output  # the log was captured, failures included
+    assert fake.calls_of("getUpdates") and fake.calls_of("sendChatAction", chat)
+    for name, secret in secrets.items():
+        assert secret not in output, f"{name} is in the gateway's log"
+    assert TOKEN.split(":")[1] not in output

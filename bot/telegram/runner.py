@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.telegram.delivery import delivery_loop
 from bot.telegram.gateway import TelegramGateway
 from desk.config import Settings
+from desk import log_redaction
 from desk.db import Database, DatabaseUnavailable
 from desk.services import telegram_updates
 from desk.services.conversations import AsyncAssistantClient
@@ -117,6 +118,8 @@ def _mark_processed(database: Database, update_id: int) -> None:
 def main(settings: Optional[Settings] = None) -> None:
     """The `dialoga telegram` process: stops cleanly on SIGINT/SIGTERM."""
     settings = settings or Settings.from_env()
+    # Every Bot API URL holds the token: no log line may show it.
+    log_redaction.configure(settings)
     check(settings)
     database = Database.from_settings(settings)
 

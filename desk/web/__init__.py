@@ -7,6 +7,7 @@ from typing import Optional
 from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
+from desk import log_redaction
 from desk.config import Settings
 from desk.db import Database
 
@@ -26,6 +27,7 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
+    log_redaction.install(settings)  # no secret in the desk's logs (gunicorn's handlers included)
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
     csrf.init_app(app)
 
