@@ -65,6 +65,10 @@ class Settings:
     widget_session_days: int = 30
     # Rate-limit counters shared by several desk processes; kept in each process's memory when unset.
     redis_url: Optional[str] = None
+    # Ticket lookups by reference one conversation (or channel identity) may make per hour.
+    ticket_lookups_per_hour: int = 10
+    # Largest request body the desk accepts (widget, webhook, forms), in bytes.
+    max_request_bytes: int = 64 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -116,6 +120,8 @@ class Settings:
             widget_poll_seconds=float(environ.get("DIALOGA_WIDGET_POLL_SECONDS", defaults.widget_poll_seconds)),
             widget_session_days=int(environ.get("DIALOGA_WIDGET_SESSION_DAYS", defaults.widget_session_days)),
             redis_url=environ.get("DIALOGA_REDIS_URL") or None,
+            ticket_lookups_per_hour=int(environ.get("DIALOGA_TICKET_LOOKUPS_PER_HOUR", defaults.ticket_lookups_per_hour)),
+            max_request_bytes=int(environ.get("DIALOGA_MAX_REQUEST_BYTES", defaults.max_request_bytes)),
         )
 
 

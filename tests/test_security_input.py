@@ -158,3 +158,108 @@ def test_a_real_gateway_run_logs_no_secret(tmp_path):
     for name, secret in secrets.items():
         assert secret not in output, f"{name} is in the gateway's log"
     assert TOKEN.split(":")[1] not in output
+
+
+# --- a reference reveals the status only -------------------------------------------------------
+
+def test_lookups_count_per_conversation_identity_and_client():
+    from desk.services.rate_limit import MemoryRateLimiter
+    from desk.services.ticket_lookup import Requester, limits
+
+    limiter = MemoryRateLimiter(clock=lambda: 1000.0)
+
+    def allowed(requester):
+        return all(limiter.hit(name, key, limit).allowed for name, key, limit in limits(2, requester))
+
+    # New widget conversations from one address: the client's wider limit (3 x 2) stops them.
+    outcomes = [allowed(Requester(f"widget-{n}", "widget", str(n), client="addr-1")) for n in range(7)]
+    assert outcomes == [True] * 6 + [False]
+    # One Telegram chat in new conversations: its channel identity is counted.
+    outcomes = [allowed(Requester(f"telegram-42-{n}", "telegram", "42")) for n in range(3)]
+    assert outcomes == [True, True, False]
+
+
+def _open_telegram_ticket(database, chat: int) -> str:
+    from desk.services import tickets
+    from desk.services.business_hours import BusinessCalendar
+
+    with database.session() as session:
+        ticket = tickets.open_ticket(session, tickets.TicketIntake(
+            intake_key=None, channel="telegram", reply_address=str(chat), conversation_id=f"telegram-{chat}",
+            language="it", role="worker", name="Rita Gialli", contact="telegram", contact_kind="channel",
+            company_name="", question="Posso chiedere il part-time dopo la maternità?", consent_at=utcnow()),
+            BusinessCalendar.from_env())
+        tickets.reply(session, ticket, "Gentile Rita Gialli, il suo datore di lavoro deve rispondere entro...",
+                      actor="op@desk")
+        return ticket.ref
+
+
+@pytest.mark.e2e
+def test_a_reference_shows_the_reply_to_its_opener_only_through_rest_and_telegram(stack):
+    import html
+
+    from tests.support.conversation import new_sender, open_worker_ticket
+    from tests.support.fake_telegram import FakeTelegram
+    from tests.support.stack import custom_of, text_of
+    from tests.support.telegram import gateway_settings, running_gateway
+
+    assistant, database, _ = stack
+    reply = "Gentile Rita Gialli, il suo datore di lavoro deve rispondere entro"
+
+    # REST: a ticket opened through the form; the opener reads the reply, another sender does not.
+    opener = new_sender()
+    ref = open_worker_ticket(assistant, opener, "Rita Gialli", "rita@example.org", "Posso chiedere il part-time dopo la maternità?")
+    from desk.services import tickets
+    with database.session() as session:
+        tickets.reply(session, tickets.find_by_ref(session, ref), reply + "...", actor="op@desk")
+    own = assistant.say(opener, f"stato {ref}")
+    assert custom_of(own)["ticket"] == {"ref": ref, "status": "waiting_on_user"} and reply in text_of(own)
+    for message in (f"stato {ref}", ref.lower().replace("-", " ")):
+        other = assistant.say(new_sender(), message)
+        assert custom_of(other)["ticket"] == {"ref": ref, "status": "waiting_on_user"}
+        assert "Rita" not in text_of(other) and "datore" not in text_of(other)
+    widget_guess = assistant.say(new_sender(), f"stato {ref}", metadata={"channel": "widget", "reply_address": "w-1"})
+    assert "Rita" not in text_of(widget_guess)
+
+    # Telegram: the chat that opened the ticket reads the reply; another chat and a REST sender do not.
+    chat, stranger = 7_900_001, 7_900_002
+    telegram_ref = _open_telegram_ticket(database, chat)
+    with FakeTelegram() as fake:
+        with running_gateway(gateway_settings(fake, database, assistant.url, telegram_assistant_timeout=30.0), database):
+            fake.wait_for(lambda: [m for m in fake.sent_to(chat) if "Risposta dell'operatore" in m["text"]], 30,
+                          "the operator's reply")
+            before = len(fake.sent_to(stranger))
+            fake.user_writes(stranger, f"/stato {telegram_ref}")
+            [seen_by_stranger] = fake.wait_for_messages(stranger, before + 1, 60)[before:]
+            sent_to_chat = len(fake.sent_to(chat))
+            fake.user_writes(chat, f"/stato {telegram_ref.lower()}")
+            seen_by_opener = fake.wait_for_messages(chat, sent_to_chat + 1, 60)[sent_to_chat:]
+    assert telegram_ref in seen_by_stranger["text"] and "Rita" not in html.unescape(seen_by_stranger["text"])
+    assert reply in html.unescape(" ".join(message["text"] for message in seen_by_opener))
+    rest = assistant.say(new_sender(), f"stato {telegram_ref}")
+    assert custom_of(rest)["ticket"]["status"] == "waiting_on_user" and "Rita" not in text_of(rest)
+
+
+@pytest.mark.e2e
+def test_the_lookup_after_the_limit_is_refused_in_the_users_language(stack):
+    from desk.config import Settings
+    from tests.support.conversation import new_sender
+    from tests.support.stack import custom_of, text_of
+
+    assistant, _, _ = stack
+    limit = Settings().ticket_lookups_per_hour  # the stack runs with the default
+    guesser = new_sender()
+    for guess in range(limit):
+        replies = assistant.say(guesser, f"stato DC-ZZZZ{guess:02d}".replace("0", "A"))
+        assert custom_of(replies)["ticket"]["status"] == "not_found"
+    refused = assistant.say(guesser, "stato DC-ZZZZZZ")
+    assert custom_of(refused)["ticket"] == {"ref": "DC-ZZZZZZ", "status": "rate_limited"}
+    assert "aspetta" in text_of(refused) and "minuti" in text_of(refused)
+
+    english = new_sender()
+    for _ in range(limit):
+        assistant.say(english, "What is the status of request DC-YYYYYY?")
+    refused = assistant.say(english, "What is the status of request DC-YYYYYY?")
+    assert custom_of(refused)["ticket"]["status"] == "rate_limited" and "please wait" in text_of(refused)
+    # Another conversation is not held up by them.
+    assert custom_of(assistant.say(new_sender(), "stato DC-ZZZZZZ"))["ticket"]["status"] == "not_found"

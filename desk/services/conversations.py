@@ -35,6 +35,9 @@ class InboundMessage:
     address: str  # where the desk can reach the user back on that channel
     text: str
     language_hint: Optional[str] = None  # e.g. the Telegram client's or the page's language
+    # A pseudonymous key for the client behind several conversations (the widget: its address),
+    # so that limits that matter across conversations (ticket lookups) can count it.
+    client: Optional[str] = None
 
     @property
     def sender_id(self) -> str:
@@ -45,6 +48,8 @@ class InboundMessage:
         metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": self.address}
         if self.language_hint:
             metadata["language"] = self.language_hint
+        if self.client:
+            metadata["client"] = self.client
         # Cleaned once here, on the way in, for every channel (desk.text.user_text).
         text = user_text(self.text)
         text = COMMAND_ALIASES.get(text.lower(), text)

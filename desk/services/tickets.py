@@ -22,6 +22,7 @@ from desk.notices import resolution_notice
 from desk.services import outbox
 from desk.models.tickets import CONTACT_KINDS, LANGUAGES, ROLES
 from desk.services.business_hours import BusinessCalendar
+from desk.services.ticket_lookup import Requester, may_read_replies
 from desk.text import user_text
 
 REFERENCE_PREFIX = "DC-"
@@ -105,13 +106,14 @@ class TicketIntake:
 
 @dataclass(frozen=True)
 class TicketStatusView:
-    """What anyone holding the reference may see: no personal data."""
+    """What a lookup by reference shows: no personal data. The desk's last reply is there
+    only for the conversation or channel identity that opened the ticket."""
 
     ref: str
     status: TicketStatus
     opened_at: datetime
     last_update_at: datetime  # the latest change the user can see
-    last_reply: Optional[str]  # the desk's latest public reply, if any
+    last_reply: Optional[str]  # the desk's latest public reply, if any, for the ticket's opener only
     last_reply_at: Optional[datetime]
 
 
@@ -196,10 +198,13 @@ def open_ticket(
     raise RuntimeError(f"no free ticket reference after {REFERENCE_ATTEMPTS} attempts")
 
 
-def public_status(session: Session, ref: str) -> Optional[TicketStatusView]:
+def public_status(session: Session, ref: str, requester: Optional[Requester] = None) -> Optional[TicketStatusView]:
+    """The ticket's status for whoever wrote its reference; its last reply only when the
+    requester opened it (desk.services.ticket_lookup)."""
     ticket = find_by_ref(session, ref)
     if ticket is None:
         return None
+    opener = requester is not None and may_read_replies(ticket, requester)
     updates = list(
         session.scalars(
             select(TicketEvent)
@@ -211,7 +216,7 @@ def public_status(session: Session, ref: str) -> Optional[TicketStatusView]:
             .order_by(TicketEvent.created_at.desc(), TicketEvent.id.desc())
         )
     )
-    last_reply = next((event for event in updates if event.kind == TicketEventKind.REPLY.value), None)
+    last_reply = next((event for event in updates if event.kind == TicketEventKind.REPLY.value), None) if opener else None
     return TicketStatusView(
         ref=ticket.ref,
         status=ticket.current_status,

@@ -26,6 +26,7 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,  # larger bodies get 413 before anything parses them
     )
     log_redaction.install(settings)  # no secret in the desk's logs (gunicorn's handlers included)
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
