@@ -263,3 +263,91 @@ def test_the_lookup_after_the_limit_is_refused_in_the_users_language(stack):
     assert custom_of(refused)["ticket"]["status"] == "rate_limited" and "please wait" in text_of(refused)
     # Another conversation is not held up by them.
     assert custom_of(assistant.say(new_sender(), "stato DC-ZZZZZZ"))["ticket"]["status"] == "not_found"
+
+
+# --- malformed requests get a clear 4xx and store nothing --------------------------------------
+
+from tests.test_widget import ASSOCIATION, assistant, client, start_session, updates  # noqa: E402,F401 (fixtures)
+
+
+def _post_raw(client, session, body, lang=None, token=True):
+    url = "/widget/api/messages" + (f"?lang={lang}" if lang else "")
+    headers = {"Origin": ASSOCIATION, "Content-Type": "application/json"}
+    if token:
+        headers["X-Widget-Token"] = session["token"]
+    return client.post(url, data=body, headers=headers)
+
+
+def test_a_deeply_nested_or_huge_body_gets_a_4xx_in_the_users_language(client, assistant):
+    session = start_session(client)
+    nested = _post_raw(client, session, "[" * 60_000)
+    assert nested.status_code == 400 and nested.json == {"error": "bad_request", "message": "Richiesta non valida."}
+    huge = _post_raw(client, session, "[" * 100_000, lang="en")
+    assert huge.status_code == 413 and huge.json["error"] == "request_too_large"
+    assert huge.json["message"].startswith("The request is too large")
+    for body in ('{"session": "%s", "text": "\\ud800"}' % session["session"], "\xff\xfe", '{"text": NaN}', "[]", "1e999999"):
+        response = _post_raw(client, session, body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body)
+        assert response.status_code == 400 and response.json["message"], body
+    assert assistant.received == []
+
+
+def test_the_token_is_checked_before_the_body_is_read(client, assistant):
+    session = start_session(client)
+    response = _post_raw(client, session, "[" * 60_000, token=False)
+    assert response.status_code == 401 and response.json["error"] == "session_expired"
+    response = client.post("/widget/api/messages", data="{", headers={
+        "Origin": ASSOCIATION, "X-Widget-Token": "forged", "Accept-Language": "en-GB,en;q=0.9"})
+    assert response.status_code == 401 and response.json["message"].startswith("This conversation has expired")
+
+
+def test_updates_after_must_be_a_sane_outbox_id_and_nothing_is_marked_sent_on_refusal(client, database):
+    from desk.services import tickets
+    from tests.test_widget import open_widget_ticket
+
+    session = start_session(client)
+    ref = open_widget_ticket(database, session["session"])
+    with database.session() as db:
+        tickets.reply(db, tickets.find_by_ref(db, ref), "Risposta per te", actor="op")
+    for after in ("١٢", "²", "9" * 20, "2147483648", "-1", "1e3", "", " 1", "0x10"):
+        response = client.get("/widget/api/updates", query_string={"session": session["session"], "after": after},
+                              headers={"Origin": ASSOCIATION, "X-Widget-Token": session["token"]})
+        assert response.status_code == 400 and response.json["error"] == "bad_request", after
+    delivered = updates(client, session)
+    assert [message["text"] for message in delivered.json["messages"]] == ["Risposta per te"]
+
+
+def _webhook_client(database):
+    from tests.support.desk import desk_app_for
+
+    return desk_app_for(database, telegram_mode="webhook", telegram_webhook_secret="webhook-secret-0123456789").test_client()
+
+
+def _stored_updates(database):
+    from desk.models import TelegramUpdate
+
+    with database.session() as session:
+        return [(row.update_id, row.payload) for row in session.scalars(select(TelegramUpdate).order_by(TelegramUpdate.update_id))]
+
+
+def test_the_telegram_webhook_refuses_malformed_updates_with_json_and_cleans_what_it_stores(database):
+    client = _webhook_client(database)
+    secret = {"X-Telegram-Bot-Api-Secret-Token": "webhook-secret-0123456789", "Content-Type": "application/json"}
+    for body in ("[" * 60_000, '{"update_id": 1e3}', '{"update_id": 99999999999999999999999}', '{"update_id": -5}',
+                 '{"update_id": true}', '{"update_id": 1, "message": {"date": Infinity}}', "\xff"):
+        response = client.post("/telegram/webhook", data=body.encode("utf-8", "surrogateescape"), headers=secret)
+        assert response.status_code == 400 and response.json["ok"] is False, body
+    too_large = client.post("/telegram/webhook", data="[" * 100_000, headers=secret)
+    assert too_large.status_code == 413 and too_large.is_json
+    assert client.post("/telegram/webhook", data="[" * 60_000).status_code == 403  # the secret comes first
+    assert _stored_updates(database) == []
+    hostile = '{"update_id": 5, "message": {"text": "ciao\\u0000\\ud800\\u0085 a tutti"}}'
+    assert client.post("/telegram/webhook", data=hostile, headers=secret).status_code == 200
+    assert _stored_updates(database) == [(5, {"update_id": 5, "message": {"text": "ciao a tutti"}})]
+
+
+def test_a_desk_form_larger_than_the_limit_is_refused_with_a_page(desk_login):
+    from desk.models import Role
+
+    operator = desk_login(Role.OPERATOR)
+    response = operator.post("/knowledge/congedo_parentale", data={"answer_it": "x" * 100_000})
+    assert response.status_code == 413 and "troppo grande" in response.get_data(as_text=True)
