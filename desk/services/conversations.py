@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 
-from desk.text import user_text
+from desk.text import printable, user_text
 
 REST_WEBHOOK = "/webhooks/rest/webhook"
 # Commands users type in any channel, as the assistant's intents.
@@ -42,12 +42,12 @@ class InboundMessage:
     @property
     def sender_id(self) -> str:
         """The assistant's conversation id: stable per user of a channel."""
-        return f"{self.channel}-{self.address}"
+        return f"{self.channel}-{printable(self.address)}"
 
     def payload(self) -> Dict[str, Any]:
-        metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": self.address}
+        metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": printable(self.address)}
         if self.language_hint:
-            metadata["language"] = self.language_hint
+            metadata["language"] = printable(self.language_hint)
         if self.client:
             metadata["client"] = self.client
         # Cleaned once here, on the way in, for every channel (desk.text.user_text).

@@ -6,12 +6,21 @@ from typing import Optional
 
 from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from desk import log_redaction
 from desk.config import Settings
 from desk.db import Database
 
 csrf = CSRFProtect()
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in the desk's routes: a row id, at most the largest 32-bit integer."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(settings: Optional[Settings] = None, database: Optional[Database] = None) -> Flask:
@@ -29,6 +38,8 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
         MAX_CONTENT_LENGTH=settings.max_request_bytes,  # larger bodies get 413 before anything parses them
     )
     log_redaction.install(settings)  # no secret in the desk's logs (gunicorn's handlers included)
+    # Ids in URLs fit the database's integer columns: /directory/99999999999999999999 is a 404, not a 500.
+    app.url_map.converters["int"] = DatabaseId
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
     csrf.init_app(app)
 
