@@ -351,3 +351,35 @@ def test_a_desk_form_larger_than_the_limit_is_refused_with_a_page(desk_login):
     operator = desk_login(Role.OPERATOR)
     response = operator.post("/knowledge/congedo_parentale", data={"answer_it": "x" * 100_000})
     assert response.status_code == 413 and "troppo grande" in response.get_data(as_text=True)
+
+
+def test_an_update_the_gateway_cannot_read_is_skipped_and_the_next_one_is_handled(database):
+    """The webhook stores any JSON object with an update_id; one that is not a Telegram update
+    must not stop the gateway's inbox loop."""
+    from desk.models import TelegramUpdate
+    from tests.support.fake_telegram import FakeTelegram
+    from tests.support.stack import free_port
+    from tests.support.telegram import gateway_settings, running_gateway
+
+    client = _webhook_client(database)
+    secret = {"X-Telegram-Bot-Api-Secret-Token": "webhook-secret-0123456789"}
+    assert client.post("/telegram/webhook", json={"update_id": 1, "message": {"chat": "not a chat"}}, headers=secret).status_code == 200
+    with FakeTelegram() as fake:
+        start = {"update_id": 2, "message": {"message_id": 1, "date": 0, "chat": fake.chat(4242), "from": fake.user(4242, "it"),
+                                             "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+        assert client.post("/telegram/webhook", json=start, headers=secret).status_code == 200
+        settings = gateway_settings(fake, database, f"http://127.0.0.1:{free_port()}", telegram_mode="webhook",
+                                    telegram_webhook_secret="webhook-secret-0123456789",
+                                    telegram_webhook_url="https://sportello.example/telegram/webhook")
+        with running_gateway(settings, database):
+            [greeting] = fake.wait_for_messages(4242, 1)
+            fake.wait_for(lambda: _all_processed(database), what="both updates marked processed")
+    assert "Dialoga con noi" in greeting["text"]
+
+
+def _all_processed(database):
+    from desk.models import TelegramUpdate
+
+    with database.session() as session:
+        rows = session.scalars(select(TelegramUpdate)).all()
+        return len(rows) == 2 and all(row.processed_at is not None for row in rows)

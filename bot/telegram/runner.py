@@ -93,8 +93,14 @@ async def webhook_inbox_loop(application: Application, database: Database, stop:
             for update_id, payload in await asyncio.to_thread(_pending, database):
                 if update_id in in_flight:
                     continue
+                try:
+                    update = Update.de_json(payload, application.bot)
+                except Exception as error:  # noqa: BLE001 (whatever the library cannot read must not stop the loop)
+                    log.warning("webhook update %s is not a Telegram update (%s): skipped", update_id, type(error).__name__)
+                    await asyncio.to_thread(_mark_processed, database, update_id)
+                    continue
                 in_flight.add(update_id)
-                application.create_task(handle(update_id, Update.de_json(payload, application.bot)))
+                application.create_task(handle(update_id, update))
         except DatabaseUnavailable as error:
             log.warning("webhook updates not reachable: %s", error)
         try:
