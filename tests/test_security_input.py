@@ -356,7 +356,6 @@ def test_a_desk_form_larger_than_the_limit_is_refused_with_a_page(desk_login):
 def test_an_update_the_gateway_cannot_read_is_skipped_and_the_next_one_is_handled(database):
     """The webhook stores any JSON object with an update_id; one that is not a Telegram update
     must not stop the gateway's inbox loop."""
-    from desk.models import TelegramUpdate
     from tests.support.fake_telegram import FakeTelegram
     from tests.support.stack import free_port
     from tests.support.telegram import gateway_settings, running_gateway

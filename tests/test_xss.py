@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from desk import migrate
 from desk.config import Settings
 from desk.db import Database
-from desk.models import AssistantTurn, KnowledgeEntry, Role, ServicePoint
+from desk.models import AssistantTurn, Role
 from desk.models.base import utcnow
 from desk.services import canned, directory, knowledge, learning, tickets
 from desk.services.business_hours import BusinessCalendar
