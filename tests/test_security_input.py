@@ -382,3 +382,12 @@ def _all_processed(database):
     with database.session() as session:
         rows = session.scalars(select(TelegramUpdate)).all()
         return len(rows) == 2 and all(row.processed_at is not None for row in rows)
+
+
+def test_ids_in_desk_urls_beyond_the_integer_columns_are_not_found(desk_login):
+    from desk.models import Role
+
+    admin = desk_login(Role.ADMIN)
+    for path in ("/directory/99999999999999999999", "/admin/users/2147483648/role", "/risposte-predefinite/1180591620717411303424/modifica"):
+        response = admin.get(path) if "directory" in path else admin.post(path, data={})
+        assert response.status_code == 404, (path, response.status_code)

@@ -15,12 +15,14 @@ from desk.db import Database
 csrf = CSRFProtect()
 
 
-class DatabaseId(IntegerConverter):
-    """`<int:...>` in the desk's routes: a row id, at most the largest 32-bit integer."""
+MAX_DATABASE_ID = 2**31 - 1
 
-    def __init__(self, url_map, *args, **kwargs) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
+
+def database_id(url_map, *args, **kwargs) -> IntegerConverter:
+    """`<int:...>` in the desk's routes: a row id, at most the largest 32-bit integer
+    (werkzeug's own converter, with a maximum)."""
+    kwargs.setdefault("max", MAX_DATABASE_ID)
+    return IntegerConverter(url_map, *args, **kwargs)
 
 
 def create_app(settings: Optional[Settings] = None, database: Optional[Database] = None) -> Flask:
@@ -39,7 +41,7 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
     )
     log_redaction.install(settings)  # no secret in the desk's logs (gunicorn's handlers included)
     # Ids in URLs fit the database's integer columns: /directory/99999999999999999999 is a 404, not a 500.
-    app.url_map.converters["int"] = DatabaseId
+    app.url_map.converters["int"] = database_id
     app.extensions["dialoga.db"] = database or Database.from_settings(settings)
     csrf.init_app(app)
 
