@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 from rasa_sdk import Tracker
 
 from desk.language import DEFAULT_LANGUAGE
-from desk.text import printable
+from desk.text import user_text
 from desk.topics import load_topics
 
 
@@ -24,7 +24,7 @@ def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
 
 
 def latest_text(tracker: Tracker) -> str:
-    return printable(tracker.latest_message.get("text") or "")
+    return user_text(tracker.latest_message.get("text") or "")
 
 
 def latest_intent(tracker: Tracker) -> Dict[str, Any]:

@@ -20,7 +20,7 @@ from actions.conversation import channel_of, language_of, latest_intent, latest_
 from actions.replies import record_turn
 from actions.texts import say
 from desk.contact import parse_contact
-from desk.text import printable
+from desk.text import user_text
 from desk.topics import load_topics
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def conversation_transcript(tracker: Tracker, limit: int = 60) -> List[Dict[str,
     buttons: Dict[str, str] = {}  # payload -> title, of the assistant's messages since the user last spoke
     for event in tracker.events:
         if event.get("event") == "user" and event.get("text"):
-            text = printable(event["text"])
+            text = user_text(event["text"])
             lines.append({"who": "user", "text": buttons.get(text.strip(), text), "at": event.get("timestamp")})
             buttons = {}
         elif event.get("event") == "bot":
@@ -94,7 +94,7 @@ def last_unanswered_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
         elif event.get("event") == "action" and event.get("name") == "action_offer_human" and previous_user:
             text = previous_user.get("text") or ""
             if text and not text.startswith("/"):
-                found = dict(previous_user, text=printable(text))
+                found = dict(previous_user, text=user_text(text))
     return found
 
 
@@ -104,7 +104,7 @@ def question_message(tracker: Tracker) -> Optional[Dict[str, Any]]:
     if not question:
         return None
     for event in reversed(tracker.events):
-        if event.get("event") == "user" and printable(event.get("text") or "") == question:
+        if event.get("event") == "user" and user_text(event.get("text") or "") == question:
             return event
     return None
 
@@ -153,7 +153,7 @@ class ValidateIntakeForm(FormValidationAction):
         return {"intake_role": None}
 
     def validate_intake_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        name = " ".join(str(value or "").split())
+        name = " ".join(user_text(str(value or "")).split())
         looks_like_a_name = len(name.split()) <= 6 and not any(char in name for char in "?/@")
         if 2 <= len(name) <= 120 and sum(char.isalpha() for char in name) >= 2 and looks_like_a_name:
             return {"intake_name": name}
@@ -171,7 +171,7 @@ class ValidateIntakeForm(FormValidationAction):
         return {"intake_contact": contact.value, "intake_contact_kind": contact.kind}
 
     def validate_intake_company_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        name = " ".join(str(value or "").split())[:200]
+        name = " ".join(user_text(str(value or "")).split())[:200]
         return {"intake_company_name": name or None}
 
     def validate_intake_company_size(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -196,7 +196,7 @@ class ValidateIntakeForm(FormValidationAction):
         draft = tracker.get_slot("intake_question_draft")
         if draft and is_yes(tracker):
             return {"intake_question": draft}
-        question = str(value or "").strip()[:4000]
+        question = user_text(str(value or ""))[:4000]
         if len(question) < MIN_QUESTION_LENGTH or question.startswith("/"):
             dispatcher.utter_message(text=say("question_invalid", language_of(tracker)))
             return {"intake_question": None}

@@ -184,6 +184,12 @@ INTAKE_TEXTS: Dict[str, Dict[str, str]] = {
         "it": "Non trovo nessuna richiesta con il codice {ref}. Controlla di averlo scritto bene (es. DC-7K4M2Q).",
         "en": "I can't find any request with the reference {ref}. Please check it (e.g. DC-7K4M2Q).",
     },
+    "status_too_many": {
+        "it": "Hai cercato molte richieste in poco tempo: per sicurezza aspetta {minutes} minuti prima di cercarne altre. "
+              "Se hai bisogno subito, scrivi \"operatore\".",
+        "en": "You have looked up many requests in a short time: for security, please wait {minutes} minutes before "
+              "looking up more. If you need help now, write \"operator\".",
+    },
     "status_unavailable": {
         "it": "In questo momento non riesco a consultare l'archivio delle richieste: riprova tra qualche minuto.",
         "en": "I can't reach the request records right now: please try again in a few minutes.",

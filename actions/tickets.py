@@ -22,9 +22,10 @@ from actions.turn import handoff_state
 from desk.config import Settings
 from desk.db import DatabaseUnavailable
 from desk.models.base import utcnow
-from desk.services import knowledge, outbox, tickets
+from desk.services import knowledge, outbox, ticket_lookup, tickets
 from desk.services.business_hours import BusinessCalendar
 from desk.services.intake_spool import IntakeSpool
+from desk.services.rate_limit import RateLimiter, limiter_for
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,16 @@ def calendar() -> BusinessCalendar:
 @lru_cache(maxsize=1)
 def spool() -> IntakeSpool:
     return IntakeSpool(Settings.from_env().spool_dir)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@lru_cache(maxsize=1)
+def lookup_limiter() -> RateLimiter:
+    return limiter_for(settings().redis_url)
 
 
 def reply_address(tracker: Tracker) -> str:
@@ -125,15 +136,42 @@ def reference_in(tracker: Tracker) -> Optional[str]:
     return tickets.find_reference_in(latest_text(tracker))
 
 
+def requester_of(tracker: Tracker) -> ticket_lookup.Requester:
+    client = latest_metadata(tracker).get("client")
+    return ticket_lookup.Requester(conversation_id=tracker.sender_id, channel=channel_of(tracker),
+                                   address=reply_address(tracker), client=str(client)[:64] if client else None)
+
+
+def lookup_refused(requester: ticket_lookup.Requester) -> Optional[int]:
+    """Count one lookup against every limit of the requester: the minutes to wait when over one."""
+    waits = []
+    for name, key, limit in ticket_lookup.limits(settings().ticket_lookups_per_hour, requester):
+        decision = lookup_limiter().hit(name, ticket_lookup.pseudonym(settings().secret_key, key), limit)
+        if not decision.allowed:
+            waits.append(decision.retry_after_seconds)
+    return max(1, -(-max(waits) // 60)) if waits else None
+
+
 async def tell_status(dispatcher: CollectingDispatcher, tracker: Tracker, ref: Optional[str]) -> None:
+    """The status of a ticket for anyone who writes its reference; the desk's last reply only
+    for the conversation that opened it. Lookups are limited, since references can be guessed."""
     language = language_of(tracker)
     shown = ref or latest_text(tracker).strip()[:20]
+    requester = requester_of(tracker)
+    who = ticket_lookup.pseudonym(settings().secret_key, requester.conversation_id)
+    minutes = await asyncio.to_thread(lookup_refused, requester)
+    if minutes is not None:
+        log.warning("ticket lookup refused: over the limit (conversation %s, channel %s)", who, requester.channel)
+        dispatcher.utter_message(text=say("status_too_many", language, minutes=minutes),
+                                 json_message={"ticket": {"ref": shown, "status": "rate_limited"}})
+        return
     try:
-        view = await in_session(lambda session: tickets.public_status(session, ref)) if ref else None
+        view = await in_session(lambda session: tickets.public_status(session, ref, requester)) if ref else None
     except DatabaseUnavailable:
         dispatcher.utter_message(text=say("status_unavailable", language), json_message={"ticket": {"ref": shown, "status": "unavailable"}})
         return
     if view is None:
+        log.info("ticket lookup of an unknown reference (conversation %s, channel %s)", who, requester.channel)
         dispatcher.utter_message(text=say("status_not_found", language, ref=shown), json_message={"ticket": {"ref": shown, "status": "not_found"}})
         return
     status = tickets.TicketStatus(view.status).value

@@ -5,7 +5,7 @@ import logging
 
 import click
 
-from desk import migrate
+from desk import log_redaction, migrate
 from desk.config import Settings
 from desk.db import Database, DatabaseUnavailable
 from desk.models import Role
@@ -19,7 +19,7 @@ from desk.startup_checks import secret_key_problem
 @click.group()
 def main() -> None:
     """Dialoga desk administration."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_redaction.configure(Settings.from_env())
 
 
 @main.group()
@@ -202,7 +202,6 @@ def telegram() -> None:
     from bot.telegram.runner import ConfigurationError
     from bot.telegram.runner import main as run_gateway
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
     try:
         run_gateway()
     except ConfigurationError as error:

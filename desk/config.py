@@ -108,6 +108,10 @@ class Settings:
     proxy_hops: int = 0
     # Login attempts one client address may make per minute (then 429).
     login_attempts_per_minute: int = 10
+    # Ticket lookups by reference one conversation (or channel identity) may make per hour.
+    ticket_lookups_per_hour: int = 10
+    # Largest request body the desk accepts (widget, webhook, forms), in bytes.
+    max_request_bytes: int = 64 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -185,6 +189,8 @@ class Settings:
             login_attempts_per_minute=int(
                 environ.get("DIALOGA_LOGIN_ATTEMPTS_PER_MINUTE", defaults.login_attempts_per_minute)
             ),
+            ticket_lookups_per_hour=int(environ.get("DIALOGA_TICKET_LOOKUPS_PER_HOUR", defaults.ticket_lookups_per_hour)),
+            max_request_bytes=int(environ.get("DIALOGA_MAX_REQUEST_BYTES", defaults.max_request_bytes)),
         )
 
 

@@ -1,10 +1,51 @@
-"""User text as the desk stores it."""
-import re
+"""User text as the desk stores it.
 
-# C0 control characters (but tab and newline) and DEL: terminals' escape codes
-# and NUL bytes have no place in a message, and PostgreSQL refuses NUL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+Text typed by users reaches the database, the desk's pages, CSV exports and the training
+data (data/nlu/<lang>/learned.yml). Characters that no keyboard produces on purpose break
+some of these: PostgreSQL refuses NUL, YAML loaders refuse C1 controls and non-characters,
+a lone surrogate cannot even be encoded as UTF-8. `user_text` cleans a message once, on
+the way in; `printable` is the weaker rule for text that keeps its own layout."""
+import re
+import unicodedata
+
+# Kept although they are "format" characters: they join emoji sequences and some scripts.
+_KEPT_FORMAT = frozenset("\u200c\u200d")
+_LINE_SEPARATORS = re.compile("[\u2028\u2029\u0085]")
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n[^\S\n]*(?:\n[^\S\n]*){2,}")
+
+
+def _unwanted(char: str) -> bool:
+    if char in "\n\t":
+        return False
+    category = unicodedata.category(char)
+    if category in ("Cc", "Cs"):  # C0 and C1 controls, DEL; lone surrogates
+        return True
+    if category == "Cf":  # bidi overrides, zero-width spaces, BOMs, tag characters...
+        return char not in _KEPT_FORMAT
+    return is_noncharacter(char)
+
+
+def is_noncharacter(char: str) -> bool:
+    """Unicode's 66 permanent non-characters: U+FDD0..U+FDEF and the last two of every plane."""
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
 def printable(text: str) -> str:
-    return _CONTROL.sub("", text or "")
+    """The text without control, format and non-characters (newlines and tabs stay)."""
+    text = text or ""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(char for char in text if not _unwanted(char))
+
+
+def user_text(text: str) -> str:
+    """A message as users meant it: NFC, Unicode line separators as newlines, no control,
+    format or non-characters, runs of spaces and tabs as one space, at most one blank line
+    in a row, no surrounding blanks."""
+    text = _LINE_SEPARATORS.sub("\n", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", printable(text))
+    text = _HORIZONTAL_SPACE.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()

@@ -1,6 +1,6 @@
 """The ticket form through the REST channel, end to end (../shared/contract.md):
 every question carries `escalation: intake, asks: <field>`, a completed form
-opens one ticket, a reference can be looked up from any conversation."""
+opens one ticket, a reference can be looked up from any conversation (its status only)."""
 from __future__ import annotations
 
 import pytest
@@ -147,8 +147,10 @@ def test_a_reply_from_a_user_waiting_on_them_goes_back_to_the_queue(stack):
         ticket = tickets.find_by_ref(session, ref)
         assert ticket.status == "open"
         assert [event.body for event in ticket.events if event.kind == "follow_up"] == ["me ne servono tre, grazie"]
+    # The reply reaches only the conversation that opened the ticket; anyone else learns the status.
+    assert "ci dica quanti giorni" in text_of(assistant.say(sender, f"status {ref}"))
     status = assistant.say(new_sender(), f"status {ref}")
-    assert "ci dica quanti giorni" in text_of(status)
+    assert custom_of(status)["ticket"] == {"ref": ref, "status": "open"} and "ci dica" not in text_of(status)
 
 
 def test_a_doubled_submission_opens_one_ticket(stack):

@@ -16,6 +16,7 @@ from desk.db import Database
 from desk.models import AssistantTurn, Ticket, TicketEvent, TicketStatus
 from desk.services import analytics, tickets
 from desk.services.business_hours import BusinessCalendar
+from desk.services.ticket_lookup import Requester
 from desk.services.tickets import InvalidTransition, TicketClosed, TicketIntake
 
 CALENDAR = BusinessCalendar()
@@ -47,6 +48,9 @@ def intake(key="intake-1", conversation="conv-1", **changes) -> TicketIntake:
     )
     values.update(changes)
     return TicketIntake(**values)
+
+
+OPENER = Requester("conv-1", "telegram", "123456789")
 
 
 def open_one(database, key="intake-1", **changes) -> Ticket:
@@ -290,7 +294,7 @@ def test_public_status_shows_progress_and_no_personal_data(database):
         tickets.reply(session, ticket, "Sì: le spiego come nel prossimo messaggio.", actor="operatrice@sportello.example")
         tickets.add_note(session, ticket, "Maria Rossi richiama lunedì", actor="operatrice@sportello.example")
     with database.session() as session:
-        view = tickets.public_status(session, ref.lower())
+        view = tickets.public_status(session, ref.lower(), OPENER)
         events = tickets.find_by_ref(session, ref).events
     assert view.ref == ref and view.status is TicketStatus.WAITING_ON_USER
     assert view.last_reply == "Sì: le spiego come nel prossimo messaggio."
@@ -302,6 +306,25 @@ def test_public_status_shows_progress_and_no_personal_data(database):
         assert private not in shown
     assert {f.name for f in dataclasses.fields(view)} == {
         "ref", "status", "opened_at", "last_update_at", "last_reply", "last_reply_at"}
+
+
+@pytest.mark.parametrize("requester, sees_reply", [
+    (OPENER, True),
+    (Requester("telegram-123456789-restarted", "telegram", "123456789"), True),  # same chat, new conversation
+    (Requester("conv-2", "telegram", "987654321"), False),  # another chat
+    (Requester("rest-guesser", "rest", "rest-guesser"), False),
+    (Requester("widget-x", "widget", "123456789"), False),  # the same address on another channel
+    (None, False),
+])
+def test_only_the_conversation_or_channel_identity_that_opened_the_ticket_reads_its_replies(database, requester, sees_reply):
+    ref = open_one(database).ref
+    with database.session() as session:
+        tickets.reply(session, tickets.find_by_ref(session, ref), "Gentile Maria, per la sua falegnameria...", actor="op")
+    with database.session() as session:
+        view = tickets.public_status(session, ref, requester)
+    assert view.status is TicketStatus.WAITING_ON_USER
+    assert (view.last_reply == "Gentile Maria, per la sua falegnameria...") is sees_reply
+    assert (view.last_reply_at is not None) is sees_reply
 
 
 def test_public_status_of_a_new_ticket_and_of_an_unknown_reference(database):
@@ -321,7 +344,7 @@ def test_public_status_ignores_the_users_own_follow_ups(database):
         tickets.reply(session, ticket, "Ci serve la visura camerale.", actor="op")
         tickets.add_follow_up(session, ticket, "Eccola, il mio codice fiscale è RSSMRA80A41F205X")
     with database.session() as session:
-        view = tickets.public_status(session, ref)
+        view = tickets.public_status(session, ref, OPENER)
     assert view.status is TicketStatus.OPEN
     assert view.last_reply == "Ci serve la visura camerale."
     assert "RSSMRA" not in str(dataclasses.asdict(view))

@@ -106,6 +106,8 @@ def test_a_message_goes_to_the_assistant_as_the_widget_channel_and_comes_back_sh
     response = say(client, session, "quanti giorni di congedo di paternità spettano?")
     assert response.status_code == 200, response.json
     [sent] = assistant.received
+    client_key = sent["metadata"].pop("client")  # the client's address as a keyed digest, for lookup limits
+    assert len(client_key) == 16 and "127.0.0.1" not in client_key
     assert sent == {"sender": f"widget-{session['session']}", "message": "quanti giorni di congedo di paternità spettano?",
                     "metadata": {"channel": "widget", "reply_address": session["session"], "language": "it"}}
     [message] = response.json["messages"]

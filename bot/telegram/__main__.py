@@ -1,11 +1,9 @@
 """`python -m bot.telegram`: the same as `dialoga telegram`."""
-import logging
 import sys
 
 from bot.telegram.runner import ConfigurationError, main
 
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 try:
-    main()
+    main()  # configures logging itself, with secrets redacted
 except ConfigurationError as error:
     sys.exit(f"error: {error}")

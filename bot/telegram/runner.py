@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.telegram.delivery import delivery_loop
 from bot.telegram.gateway import TelegramGateway
 from desk.config import Settings
+from desk import log_redaction
 from desk.db import Database, DatabaseUnavailable
 from desk.services import telegram_updates
 from desk.services.conversations import AsyncAssistantClient
@@ -96,8 +97,14 @@ async def webhook_inbox_loop(application: Application, database: Database, stop:
             for update_id, payload in await asyncio.to_thread(_pending, database):
                 if update_id in in_flight:
                     continue
+                try:
+                    update = Update.de_json(payload, application.bot)
+                except Exception as error:  # noqa: BLE001 (whatever the library cannot read must not stop the loop)
+                    log.warning("webhook update %s is not a Telegram update (%s): skipped", update_id, type(error).__name__)
+                    await asyncio.to_thread(_mark_processed, database, update_id)
+                    continue
                 in_flight.add(update_id)
-                application.create_task(handle(update_id, Update.de_json(payload, application.bot)))
+                application.create_task(handle(update_id, update))
         except DatabaseUnavailable as error:
             log.warning("webhook updates not reachable: %s", error)
         try:
@@ -121,6 +128,8 @@ def _mark_processed(database: Database, update_id: int) -> None:
 def main(settings: Optional[Settings] = None) -> None:
     """The `dialoga telegram` process: stops cleanly on SIGINT/SIGTERM."""
     settings = settings or Settings.from_env()
+    # Every Bot API URL holds the token: no log line may show it.
+    log_redaction.configure(settings)
     check(settings)
     database = Database.from_settings(settings)
 

@@ -12,6 +12,7 @@ get CORS headers; a request whose Origin is not allowed is refused."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -30,7 +31,10 @@ from desk.services import outbox
 from desk.services.business_hours import BusinessCalendar
 from desk.services.conversations import AssistantClient, AssistantUnavailable, InboundMessage, unavailable_text
 from desk.services.rate_limit import Limit, RateLimiter, limiter_for
+from desk.services.ticket_lookup import pseudonym
+from desk.text import user_text
 from desk.web.extensions import csrf, db_session, settings_of
+from desk.web.json_input import MalformedBody, json_object
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,9 @@ WIDGET_SCRIPT = Path(__file__).resolve().parent / "widget.js"
 CHANNEL = "widget"
 TOKEN_HEADER = "X-Widget-Token"
 DEMO_PAGES = {"": "Home", "servizi": "Servizi", "contatti": "Contatti"}
+# `after` of /widget/api/updates: an outbox id, ASCII digits within the id column's range.
+OUTBOX_ID = re.compile(r"[0-9]{1,10}")
+MAX_OUTBOX_ID = 2**31 - 1
 
 
 class WidgetError(Exception):
@@ -104,20 +111,35 @@ def origin_allowed(origin: str) -> bool:
 
 
 def _language(value: Any) -> str:
-    return value if value in LANGUAGES else "it"
+    return value if isinstance(value, str) and value in LANGUAGES else "it"
 
 
-def _json_body() -> Dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise WidgetError(400, "bad_request", "it")
-    return body
+def request_language() -> str:
+    """The user's language before the body is read: ?lang=, else the browser's preference."""
+    if request.args.get("lang") in LANGUAGES:
+        return request.args["lang"]
+    return request.accept_languages.best_match(LANGUAGES, default="it")
 
 
-def _authorised_session(session_id: Any, language: str) -> str:
+def _json_body(language: str) -> Dict[str, Any]:
+    try:
+        return json_object()
+    except MalformedBody as error:
+        log.info("widget request with a malformed body: %s", error)
+        raise WidgetError(400, "bad_request", language) from None
+
+
+def _signed_session(language: str) -> str:
+    """The conversation the request's token was issued for: checked before the body is read."""
     token = request.headers.get(TOKEN_HEADER, "")
-    signed = gateway().session_of(token) if token else None
-    if not isinstance(session_id, str) or signed is None or not secrets.compare_digest(signed, session_id):
+    signed = gateway().session_of(token) if token and len(token) <= 512 else None
+    if not isinstance(signed, str):
+        raise WidgetError(401, "session_expired", language)
+    return signed
+
+
+def _authorised_session(session_id: Any, signed: str, language: str) -> str:
+    if not isinstance(session_id, str) or not secrets.compare_digest(signed.encode(), session_id.encode()):
         raise WidgetError(401, "session_expired", language)
     return session_id
 
@@ -195,25 +217,33 @@ def demo(page: str = ""):
 
 @blueprint.post("/widget/api/session")
 def new_session():
-    body = request.get_json(silent=True) or {}
-    language = _language(body.get("lang") if isinstance(body, dict) else None)
+    try:
+        body = json_object() if request.content_length else {}
+    except MalformedBody:
+        body = {}  # the body only carries an optional language
+    language = _language(body.get("lang")) if "lang" in body else request_language()
     _within_limit("sessions", request.remote_addr or "unknown", gateway().settings.widget_sessions_per_minute, language)
     return jsonify(**gateway().new_session(), poll_seconds=gateway().settings.widget_poll_seconds), 201
 
 
 @blueprint.post("/widget/api/messages")
 def send_message():
-    body = _json_body()
+    signed = _signed_session(request_language())
+    body = _json_body(request_language())
     language = _language(body.get("lang"))
-    session_id = _authorised_session(body.get("session"), language)
+    session_id = _authorised_session(body.get("session"), signed, language)
     _within_limit("messages", session_id, gateway().settings.widget_messages_per_minute, language)
     text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         raise WidgetError(400, "empty_text", language)
     if len(text) > MAX_TEXT_LENGTH:
         raise WidgetError(413, "too_long", language)
+    text = user_text(text)
+    if not text:
+        raise WidgetError(400, "empty_text", language)
     try:
-        replies = gateway().assistant.route(InboundMessage(CHANNEL, session_id, text.strip(), language))
+        client = pseudonym(gateway().settings.secret_key, f"widget-client:{request.remote_addr or 'unknown'}")
+        replies = gateway().assistant.route(InboundMessage(CHANNEL, session_id, text, language, client=client))
     except AssistantUnavailable as error:
         log.warning("widget session %s: assistant unavailable: %s", session_id, error)
         notice = {"text": unavailable_text(language), "buttons": [], "notice": True}
@@ -224,9 +254,9 @@ def send_message():
 @blueprint.get("/widget/api/updates")
 def updates():
     language = _language(request.args.get("lang"))
-    session_id = _authorised_session(request.args.get("session"), language)
+    session_id = _authorised_session(request.args.get("session"), _signed_session(language), language)
     after = request.args.get("after", "0")
-    if not after.isdigit():
+    if not OUTBOX_ID.fullmatch(after) or int(after) > MAX_OUTBOX_ID:
         raise WidgetError(400, "bad_request", language)
     _within_limit("updates", session_id, gateway().settings.widget_polls_per_minute, language)
     with db_session() as session:

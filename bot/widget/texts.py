@@ -19,6 +19,10 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "en": "This site is not allowed to use the desk's chat.",
     },
     "bad_request": {"it": "Richiesta non valida.", "en": "Invalid request."},
+    "request_too_large": {
+        "it": "La richiesta è troppo grande: scrivi un messaggio più breve.",
+        "en": "The request is too large: please write a shorter message.",
+    },
     "empty_text": {"it": "Scrivi un messaggio prima di inviarlo.", "en": "Please write a message first."},
     "too_long": {
         "it": f"Il messaggio è troppo lungo: scrivilo in meno di {MAX_TEXT_LENGTH} caratteri.",

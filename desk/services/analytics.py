@@ -6,7 +6,7 @@ from typing import Optional
 from sqlalchemy.orm import Session
 
 from desk.models import AnswerFeedback, AssistantTurn, CheckEvent
-from desk.text import printable
+from desk.text import user_text
 
 MAX_STORED_TEXT = 2000
 
@@ -23,7 +23,7 @@ def record_turn(
     confidence: Optional[float] = None,
 ) -> AssistantTurn:
     turn = AssistantTurn(
-        conversation_id=conversation_id, outcome=outcome, text=printable(text)[:MAX_STORED_TEXT],
+        conversation_id=conversation_id, outcome=outcome, text=user_text(text)[:MAX_STORED_TEXT],
         language=language, channel=channel, topic=topic, intent=intent, confidence=confidence,
     )
     session.add(turn)

@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 
+from desk.text import printable, user_text
+
 REST_WEBHOOK = "/webhooks/rest/webhook"
 # Commands users type in any channel, as the assistant's intents.
 COMMAND_ALIASES = {"/bot": "/back_to_bot"}
@@ -33,17 +35,24 @@ class InboundMessage:
     address: str  # where the desk can reach the user back on that channel
     text: str
     language_hint: Optional[str] = None  # e.g. the Telegram client's or the page's language
+    # A pseudonymous key for the client behind several conversations (the widget: its address),
+    # so that limits that matter across conversations (ticket lookups) can count it.
+    client: Optional[str] = None
 
     @property
     def sender_id(self) -> str:
         """The assistant's conversation id: stable per user of a channel."""
-        return f"{self.channel}-{self.address}"
+        return f"{self.channel}-{printable(self.address)}"
 
     def payload(self) -> Dict[str, Any]:
-        metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": self.address}
+        metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": printable(self.address)}
         if self.language_hint:
-            metadata["language"] = self.language_hint
-        text = COMMAND_ALIASES.get(self.text.strip().lower(), self.text)
+            metadata["language"] = printable(self.language_hint)
+        if self.client:
+            metadata["client"] = self.client
+        # Cleaned once here, on the way in, for every channel (desk.text.user_text).
+        text = user_text(self.text)
+        text = COMMAND_ALIASES.get(text.lower(), text)
         return {"sender": self.sender_id, "message": text, "metadata": metadata}
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from desk.models import AssistantTurn, Clarification, ClarificationChoice, DraftStatus, KnowledgeDraft, LearningDecision, LearningDecisionKind
 from desk.models.base import utcnow
 from desk.services.periods import Period
+from desk.text import user_text
 from desk.topics import load_topics
 
 # Outcomes of turns the assistant could not answer itself.
@@ -346,7 +347,7 @@ class LearnedFileChanged(RuntimeError):
 
 def training_example(text: str) -> str:
     """One line of training data: no line breaks, no Rasa entity markup ([text](entity))."""
-    line = _SPACES.sub(" ", (text or "").replace("[", "(").replace("]", ")")).strip()
+    line = _SPACES.sub(" ", user_text(text).replace("[", "(").replace("]", ")")).strip()
     return line[:MAX_EXAMPLE_LENGTH]
 
 

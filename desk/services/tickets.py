@@ -23,6 +23,8 @@ from desk.notices import resolution_notice
 from desk.services import outbox
 from desk.models.tickets import CONTACT_KINDS, LANGUAGES, ROLES
 from desk.services.business_hours import BusinessCalendar
+from desk.services.ticket_lookup import Requester, may_read_replies
+from desk.text import user_text
 
 REFERENCE_PREFIX = "DC-"
 # Crockford's base32: digits and capitals without I, L, O and U, which are misread or misheard.
@@ -107,13 +109,14 @@ class TicketIntake:
 
 @dataclass(frozen=True)
 class TicketStatusView:
-    """What anyone holding the reference may see: no personal data."""
+    """What a lookup by reference shows: no personal data. The desk's last reply is there
+    only for the conversation or channel identity that opened the ticket."""
 
     ref: str
     status: TicketStatus
     opened_at: datetime
     last_update_at: datetime  # the latest change the user can see
-    last_reply: Optional[str]  # the desk's latest public reply, if any
+    last_reply: Optional[str]  # the desk's latest public reply, if any, for the ticket's opener only
     last_reply_at: Optional[datetime]
 
 
@@ -198,10 +201,13 @@ def open_ticket(
     raise RuntimeError(f"no free ticket reference after {REFERENCE_ATTEMPTS} attempts")
 
 
-def public_status(session: Session, ref: str) -> Optional[TicketStatusView]:
+def public_status(session: Session, ref: str, requester: Optional[Requester] = None) -> Optional[TicketStatusView]:
+    """The ticket's status for whoever wrote its reference; its last reply only when the
+    requester opened it (desk.services.ticket_lookup)."""
     ticket = find_by_ref(session, ref)
     if ticket is None:
         return None
+    opener = requester is not None and may_read_replies(ticket, requester)
     updates = list(
         session.scalars(
             select(TicketEvent)
@@ -213,7 +219,7 @@ def public_status(session: Session, ref: str) -> Optional[TicketStatusView]:
             .order_by(TicketEvent.created_at.desc(), TicketEvent.id.desc())
         )
     )
-    last_reply = next((event for event in updates if event.kind == TicketEventKind.REPLY.value), None)
+    last_reply = next((event for event in updates if event.kind == TicketEventKind.REPLY.value), None) if opener else None
     return TicketStatusView(
         ref=ticket.ref,
         status=ticket.current_status,
@@ -291,7 +297,7 @@ def add_follow_up(session: Session, ticket: Ticket, text: str, back_to_assignee:
         _move(session, ticket, TicketStatus.IN_PROGRESS, "user", now)
     elif status in (TicketStatus.WAITING_ON_USER, TicketStatus.RESOLVED):
         _move(session, ticket, TicketStatus.OPEN, "user", now)
-    _record(session, ticket, TicketEventKind.FOLLOW_UP, "user", body=text, public=True, at=now)
+    _record(session, ticket, TicketEventKind.FOLLOW_UP, "user", body=user_text(text), public=True, at=now)
     ticket.updated_at = now
     session.flush()
     return ticket
@@ -422,22 +428,29 @@ def _ticket_from(intake: TicketIntake, ref: str, sla_due_at: datetime, now: date
         conversation_id=intake.conversation_id,
         language=intake.language,
         role=intake.role,
-        name=intake.name,
-        contact=intake.contact,
+        name=user_text(intake.name),
+        contact=user_text(intake.contact),
         contact_kind=intake.contact_kind,
-        company_name=intake.company_name,
+        company_name=user_text(intake.company_name),
         company_size=intake.company_size,
         company_artisan=intake.company_artisan,
-        question=intake.question,
+        question=user_text(intake.question),
         consent_at=intake.consent_at,
         consent_version=intake.consent_version,
-        transcript=[_json_ready(line) for line in intake.transcript],
+        transcript=[_json_ready(_user_line(line)) for line in intake.transcript],
         suggested_topics=[_json_ready(topic) for topic in intake.suggested_topics],
         sla_due_at=sla_due_at,
         intake_key=intake.intake_key,
         created_at=now,
         updated_at=now,
     )
+
+
+def _user_line(line: Dict[str, Any]) -> Dict[str, Any]:
+    """A transcript line with the user's words cleaned as every other user text."""
+    if line.get("who") == "user" and isinstance(line.get("text"), str):
+        return dict(line, text=user_text(line["text"]))
+    return line
 
 
 def _json_ready(item: Dict[str, Any]) -> Dict[str, Any]:

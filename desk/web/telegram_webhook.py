@@ -11,11 +11,13 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from desk.db import DatabaseUnavailable
 from desk.services import telegram_updates
 from desk.web.extensions import csrf, db_session, settings_of
+from desk.web.json_input import MalformedBody, json_object
 
 blueprint = Blueprint("telegram_webhook", __name__)
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_ID = 2**63 - 1  # the column is a BIGINT
 
 
 @blueprint.post("/telegram/webhook")
@@ -27,9 +29,14 @@ def receive():
     given = request.headers.get(SECRET_HEADER, "")
     if not hmac.compare_digest(given.encode("utf-8"), settings.telegram_webhook_secret.encode("utf-8")):
         abort(403)
-    update = request.get_json(silent=True)
-    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-        abort(400)
+    try:
+        update = json_object()
+    except MalformedBody as error:
+        log.info("telegram webhook: malformed update refused (%s)", error)
+        return jsonify(ok=False, error="malformed update"), 400
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id <= MAX_UPDATE_ID:
+        return jsonify(ok=False, error="update_id must be a non-negative integer"), 400
     try:
         with db_session() as session:
             telegram_updates.receive(session, update)
