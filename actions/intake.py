@@ -20,7 +20,7 @@ from actions.conversation import channel_of, language_of, latest_intent, latest_
 from actions.replies import record_turn
 from actions.texts import say
 from desk.contact import parse_contact
-from desk.text import user_text
+from desk.text import printable, user_text
 from desk.topics import load_topics
 
 log = logging.getLogger(__name__)

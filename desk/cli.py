@@ -111,7 +111,6 @@ def worker(interval: float, once: bool) -> None:
     import time
 
     from bot.email.delivery import EmailDelivery
-    from desk.db import DatabaseUnavailable
     from desk.services.business_hours import BusinessCalendar
     from desk.services.intake_spool import IntakeSpool
     from desk.services.models.runner import BackgroundTrainer, TrainingSetup

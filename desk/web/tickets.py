@@ -19,7 +19,7 @@ from desk.services import canned, outbox, queue, tickets, users
 from desk.services.ticket_page import history, sla_clock, suggested_answers
 from desk.services.tickets import ALLOWED_TRANSITIONS, InvalidContact, InvalidTransition, TicketClosed
 from desk.web.auth import role_required
-from desk.web.extensions import db_session
+from desk.web.extensions import db_session, settings_of
 from desk.web.ticket_display import STATUS_LABELS, business_calendar, people_names, register_filters
 
 blueprint = Blueprint("tickets", __name__)
