@@ -13,9 +13,10 @@ from tests.support.desk import PASSWORD, csrf_token_of, log_in, make_user, post_
 
 # Pages anyone may open: login, health, the privacy notice linked from chats, static files and
 # the widget's own endpoints (with their demo page), users' follow-up pages (signed links); the
-# model server (/models/) asks for its own token instead of a session (tests/test_models_page.py).
+# model server (/models/) asks for its own token instead of a session (tests/test_models_page.py), and
+# so do the metrics (/metrics: a token, or loopback without a proxy; tests/test_operations.py).
 PUBLIC_PREFIXES = ("/login", "/healthz", "/privacy", "/static/", "/widget", "/demo", "/telegram/", "/seguito/",
-                   "/models/")
+                   "/models/", "/metrics")
 
 
 def test_passwords_are_stored_hashed_and_checked(seeded_database):

@@ -7,10 +7,15 @@ operator handles the user's ticket, the assistant attaches the message to the ti
 and stays quiet, so every channel gets the same behaviour by calling `route`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional
 
 import httpx
+
+from desk.ops.request_context import REQUEST_ID_HEADER, current_request_id
+
+log = logging.getLogger(__name__)
 
 REST_WEBHOOK = "/webhooks/rest/webhook"
 # Commands users type in any channel, as the assistant's intents.
@@ -33,6 +38,7 @@ class InboundMessage:
     address: str  # where the desk can reach the user back on that channel
     text: str
     language_hint: Optional[str] = None  # e.g. the Telegram client's or the page's language
+    request_id: Optional[str] = None  # follows the message into Rasa's metadata and the actions' logs
 
     @property
     def sender_id(self) -> str:
@@ -43,6 +49,8 @@ class InboundMessage:
         metadata: Dict[str, Any] = {"channel": self.channel, "reply_address": self.address}
         if self.language_hint:
             metadata["language"] = self.language_hint
+        if self.request_id:
+            metadata["request_id"] = self.request_id
         text = COMMAND_ALIASES.get(self.text.strip().lower(), self.text)
         return {"sender": self.sender_id, "message": text, "metadata": metadata}
 
@@ -63,18 +71,49 @@ def _messages_of(response: httpx.Response) -> List[Dict[str, Any]]:
     return messages
 
 
+def _with_request_id(message: InboundMessage) -> InboundMessage:
+    return message if message.request_id else replace(message, request_id=current_request_id())
+
+
+def _headers(message: InboundMessage) -> Dict[str, str]:
+    return {REQUEST_ID_HEADER: message.request_id} if message.request_id else {}
+
+
+# Rasa answers HTTP 200 with the messages it has even when a custom action failed, so a message
+# handled while every action server is down comes back empty, like a message the assistant
+# rightly leaves unanswered (an operator is handling the user's ticket). With the action servers'
+# address configured, an empty answer is checked against their health.
+ACTIONS_HEALTH_TIMEOUT = 2.0
+
+
+def _actions_down(health: Optional[httpx.Response]) -> bool:
+    return health is None or health.status_code != 200
+
+
 class AssistantClient:
     """Synchronous client, for the desk's web views (the widget endpoints)."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.Client] = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.Client] = None,
+                 actions_url: Optional[str] = None) -> None:
         self._url = base_url.rstrip("/") + REST_WEBHOOK
         self._client = client or httpx.Client(timeout=timeout)
+        self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
 
     def route(self, message: InboundMessage) -> List[Dict[str, Any]]:
+        message = _with_request_id(message)
         try:
-            return _messages_of(self._client.post(self._url, json=message.payload()))
+            messages = _messages_of(self._client.post(self._url, json=message.payload(), headers=_headers(message)))
         except httpx.HTTPError as error:
             raise AssistantUnavailable(str(error) or type(error).__name__) from error
+        if not messages and self._actions_health:
+            try:
+                health = self._client.get(self._actions_health, timeout=ACTIONS_HEALTH_TIMEOUT)
+            except httpx.HTTPError:
+                health = None
+            if _actions_down(health):
+                log.warning("the assistant answered nothing and its action servers are down")
+                raise AssistantUnavailable("the action servers are down")
+        return messages
 
     def close(self) -> None:
         self._client.close()
@@ -83,15 +122,29 @@ class AssistantClient:
 class AsyncAssistantClient:
     """Asynchronous client, for the Telegram gateway's event loop."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.AsyncClient] = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.AsyncClient] = None,
+                 actions_url: Optional[str] = None) -> None:
         self._url = base_url.rstrip("/") + REST_WEBHOOK
         self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
 
     async def route(self, message: InboundMessage) -> List[Dict[str, Any]]:
+        message = _with_request_id(message)
         try:
-            return _messages_of(await self._client.post(self._url, json=message.payload()))
+            messages = _messages_of(
+                await self._client.post(self._url, json=message.payload(), headers=_headers(message))
+            )
         except httpx.HTTPError as error:
             raise AssistantUnavailable(str(error) or type(error).__name__) from error
+        if not messages and self._actions_health:
+            try:
+                health = await self._client.get(self._actions_health, timeout=ACTIONS_HEALTH_TIMEOUT)
+            except httpx.HTTPError:
+                health = None
+            if _actions_down(health):
+                log.warning("the assistant answered nothing and its action servers are down")
+                raise AssistantUnavailable("the action servers are down")
+        return messages
 
     async def close(self) -> None:
         await self._client.aclose()
