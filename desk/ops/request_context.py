@@ -71,11 +71,11 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
-def configure_logging(log_format: str, level: int = logging.INFO) -> None:
+def configure_logging(log_format: str, level: int = logging.INFO, add_handler: bool = True) -> None:
     """Put the request id on every record of the root logger's handlers (adding one when there is
-    none) and, with log_format "json", write them as JSON."""
+    none and add_handler) and, with log_format "json", write them as JSON."""
     root = logging.getLogger()
-    if not root.handlers:
+    if not root.handlers and add_handler:
         root.addHandler(logging.StreamHandler())
         root.setLevel(level)
         for handler in root.handlers:
