@@ -336,7 +336,9 @@ def test_a_request_id_follows_a_message_from_nginx_to_the_actions_and_metrics_ar
                         headers={"Authorization": f"Bearer {stack.environment['DIALOGA_METRICS_TOKEN']}"})
     assert metrics.status_code == 200
     with drill_database.session() as session:
-        tickets = session.scalar(select(func.count()).select_from(Ticket))
-    assert f'dialoga_escalations_total{{channel="widget"}} {tickets}' in metrics.text
-    assert "dialoga_messages_total " in metrics.text
+        opened = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "open"))
+    with drill_database.engine.connect() as connection:
+        messages = connection.execute(text("SELECT count(*) FROM events WHERE type_name = 'user'")).scalar()
+    assert f'dialoga_tickets{{status="open"}} {opened}\n' in metrics.text
+    assert f"dialoga_messages_total {messages}\n" in metrics.text and messages > 0
     user.close()
