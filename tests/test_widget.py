@@ -105,8 +105,10 @@ def test_a_message_goes_to_the_assistant_as_the_widget_channel_and_comes_back_sh
     response = say(client, session, "quanti giorni di congedo di paternità spettano?")
     assert response.status_code == 200, response.json
     [sent] = assistant.received
+    # The request's id (X-Request-ID, README "Deployment") travels with the message.
     assert sent == {"sender": f"widget-{session['session']}", "message": "quanti giorni di congedo di paternità spettano?",
-                    "metadata": {"channel": "widget", "reply_address": session["session"], "language": "it"}}
+                    "metadata": {"channel": "widget", "reply_address": session["session"], "language": "it",
+                                 "request_id": response.headers["X-Request-ID"]}}
     [message] = response.json["messages"]
     assert message["source"] == "INPS" and message["verified_on"] == "2025-03-12"
     assert message["source_url"] == "https://www.inps.it/congedo-paternita"
