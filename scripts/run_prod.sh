@@ -19,7 +19,7 @@ set -a
 . "$generated"
 set +a
 
-for secret in DIALOGA_SECRET_KEY DIALOGA_RASA_API_TOKEN DIALOGA_METRICS_TOKEN; do
+for secret in DIALOGA_SECRET_KEY DIALOGA_RASA_API_TOKEN DIALOGA_METRICS_TOKEN TELEGRAM_WEBHOOK_SECRET; do
   if [ -z "${!secret:-}" ]; then
     value="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
     echo "$secret=$value" >> "$generated"
