@@ -261,6 +261,7 @@ def test_drill_3_postgresql_restarted_while_escalations_complete(stack, drill_da
         thread.start()
     while progress[0] < 14 and any(thread.is_alive() for thread in threads):
         time.sleep(0.05)
+    restarted_at = progress[0]
     drill_cluster.stop()  # fast shutdown: every connection of the desk, the actions and Rasa is cut
     time.sleep(2)
     drill_cluster.start()
@@ -280,8 +281,9 @@ def test_drill_3_postgresql_restarted_while_escalations_complete(stack, drill_da
     unfinished = [outcome.get("error", "still running") for outcome in outcomes if not outcome.get("done")]
     lost = len(unfinished) + sum(1 for user in users if tickets.get(user.session, 0) != 1) + \
         sum(1 for session_id, ref in refs.items() if stored.get(session_id) != ref)
-    print(f"drill 3: PostgreSQL restarted after {progress[0]} steps; client retries "
+    print(f"drill 3: PostgreSQL restarted after {restarted_at}/{6 * 6} steps; client retries "
           f"{sum(user.retries for user in users)}; lost {lost}")
+    assert 0 < restarted_at < 6 * 6
     assert unfinished == [] and lost == 0, (unfinished, tickets, refs, stored)
     for user in users:
         user.close()
