@@ -251,3 +251,35 @@ ANSWER = {"event": "bot", "data": {"custom": {"topic": "congedo_paternita"}}}
 ])
 def test_a_rating_repeated_before_a_new_answer_is_recognised(events, repeated):
     assert is_repeated_rating(events) is repeated
+
+
+# The tracker store waits for PostgreSQL
+
+
+def _operational_error():
+    import sqlalchemy as sa
+
+    return sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+
+def test_the_tracker_store_retries_while_the_database_is_unreachable_then_gives_up():
+    import asyncio
+
+    from policies import tracker_store
+
+    calls = []
+
+    async def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise _operational_error()
+        return "tracker"
+
+    assert asyncio.run(tracker_store.while_unreachable(flaky, 10, "reading")) == "tracker" and len(calls) == 3
+
+    async def down():
+        raise _operational_error()
+
+    with pytest.raises(Exception) as raised:
+        asyncio.run(tracker_store.while_unreachable(down, 0.6, "reading"))
+    assert "server closed the connection" in str(raised.value)
