@@ -24,7 +24,7 @@ ifneq ($(strip $(TELEGRAM_BOT_TOKEN)),)
 PROCESSES += telegram
 endif
 
-.PHONY: browser setup assets db model run test validate test-stories pytest eval bench lock audit clean
+.PHONY: browser nginx setup assets db model run run-prod drills test validate test-stories pytest eval bench lock audit clean
 
 setup: $(VENV)/.synced assets
 
@@ -52,6 +52,15 @@ model: setup
 run: db model
 	DIALOGA_ENV=$${DIALOGA_ENV:-development} $(BIN)/honcho start -f Procfile $(PROCESSES)
 
+# Production mode on this machine: nginx in front of two assistants, two action servers, the desk
+# under gunicorn, the worker, on PostgreSQL and Redis (README "Deployment"; deploy/production.env).
+run-prod: setup model nginx
+	scripts/run_prod.sh
+
+# The fault drills (tests/test_drills.py): a production-like stack, processes killed under load.
+drills: setup model nginx
+	$(BIN)/python -m pytest tests/test_drills.py -m drill $(PYTEST_ARGS)
+
 test: db model validate test-stories pytest
 
 validate: setup
@@ -61,8 +70,14 @@ test-stories: model
 	$(BIN)/rasa test core --model models/dialoga.tar.gz --stories tests/test_stories.yml \
 		--out results/stories --fail-on-prediction-errors
 
-pytest: model browser
+pytest: model browser nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Production mode and the drills run Debian's nginx, as a foreground process with the project's own
+# configuration (never the system service).
+nginx:
+	@command -v nginx >/dev/null || { echo "installing Debian's nginx for production mode and the drills"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends nginx-light; }
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 browser:

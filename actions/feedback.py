@@ -15,6 +15,30 @@ from desk.services import analytics
 
 log = logging.getLogger(__name__)
 
+FEEDBACK_INTENTS = ("feedback_helpful", "feedback_not_helpful")
+
+
+def _is_new_answer(event: Dict[Text, Any]) -> bool:
+    if event.get("event") == "slot" and event.get("name") == "last_topic":
+        return True
+    return event.get("event") == "bot" and bool(((event.get("data") or {}).get("custom") or {}).get("topic"))
+
+
+def is_repeated_rating(events: List[Dict[Text, Any]]) -> bool:
+    """True when the user already rated the answer this rating is about: a double click on the
+    buttons, or a client that sent the message again. The previous user message was a rating and
+    no answer came since."""
+    users_seen = 0
+    for event in reversed(events):
+        if _is_new_answer(event) and users_seen >= 1:
+            return False
+        if event.get("event") == "user":
+            users_seen += 1
+            if users_seen == 2:
+                intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+                return intent in FEEDBACK_INTENTS
+    return False
+
 
 class ActionRecordFeedback(Action):
     def name(self) -> Text:
@@ -26,7 +50,9 @@ class ActionRecordFeedback(Action):
         language = language_of(tracker)
         helpful = latest_intent(tracker).get("name") == "feedback_helpful"
         topic = tracker.get_slot("last_topic")
-        if topic:
+        if topic and is_repeated_rating(tracker.events):
+            log.info("a repeated rating of %s not recorded again", topic)
+        elif topic:
             try:
                 await in_session(
                     lambda session: analytics.record_feedback(

@@ -2,14 +2,14 @@
 import argparse
 import sys
 
-from bench import assistant, cpu, escalations, queue, telegram, widget
+from bench import assistant, cpu, escalations, production, queue, telegram, widget
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["assistant", "cpu", "escalations", "telegram", "queue", "widget"], nargs="*")
+    parser.add_argument("--only", choices=["assistant", "cpu", "escalations", "telegram", "queue", "widget", "production"], nargs="*")
     args = parser.parse_args()
-    selected = set(args.only or ["assistant", "cpu", "escalations", "telegram", "queue", "widget"])
+    selected = set(args.only or ["assistant", "cpu", "escalations", "telegram", "queue", "widget", "production"])
     if "assistant" in selected:
         print(assistant.run())
     if "cpu" in selected:
@@ -22,6 +22,8 @@ def main() -> int:
         print(queue.run())
     if "widget" in selected:
         print(widget.run())
+    if "production" in selected:
+        print(production.run())
     return 0
 
 

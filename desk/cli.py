@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
 from desk import log_redaction, migrate
 from desk.config import Settings
 from desk.db import Database, DatabaseUnavailable
 from desk.models import Role
+from desk.ops.request_context import configure_logging
 from desk.services.directory import seed_directory
 from desk.services.checks.parameters import SEED_FILE as CHECK_PARAMETERS_FILE
 from desk.services.checks.parameters import seed_parameters
@@ -20,6 +24,7 @@ from desk.startup_checks import secret_key_problem
 def main() -> None:
     """Dialoga desk administration."""
     log_redaction.configure(Settings.from_env())
+    configure_logging(os.environ.get("DIALOGA_LOG_FORMAT", "text").strip().lower() or "text")
 
 
 @main.group()
@@ -205,3 +210,53 @@ def telegram() -> None:
         run_gateway()
     except ConfigurationError as error:
         raise click.ClickException(str(error)) from error
+
+
+@main.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(target: Path) -> None:
+    """Back up the desk's database (DIALOGA_DATABASE_URL) into TARGET: pg_dump's custom format for
+    PostgreSQL, SQLite's online backup API for SQLite; the desk may keep running."""
+    from desk.ops import backup
+
+    try:
+        written = backup.backup(Settings.from_env().database_url, target)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backup written to {written} ({written.stat().st_size} bytes)")
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the desk's database (DIALOGA_DATABASE_URL) with the backup SOURCE. Stop the desk,
+    the worker and the assistants first."""
+    from desk.ops import backup
+
+    url = Settings.from_env().database_url
+    if not yes:
+        click.confirm(f"Replace the content of {make_url(url).render_as_string(hide_password=True)}?", abort=True)
+    try:
+        backup.restore(url, source)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("restored")
+
+
+@main.group()
+def deploy() -> None:
+    """Production mode (README "Deployment")."""
+
+
+@deploy.command("nginx")
+@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=Path("var/prod/nginx"),
+              show_default=True, help="nginx's prefix folder: its configuration, pid and temporary files.")
+def deploy_nginx(prefix: Path) -> None:
+    """Render deploy/nginx.conf.template with the ports of the environment into PREFIX/nginx.conf."""
+    import os
+
+    from desk.ops.nginx import ProxyLayout, render_file
+
+    written = render_file(ProxyLayout.from_env(os.environ), prefix)
+    click.echo(f"nginx configuration written to {written}")

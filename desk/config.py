@@ -74,6 +74,15 @@ class Settings:
     widget_session_days: int = 30
     # Rate-limit counters shared by several desk processes; kept in each process's memory when unset.
     redis_url: Optional[str] = None
+    redis_prefix: str = "dialoga:rate"
+    # Production (README "Deployment"): where the action servers answer (their balancer), asked
+    # whether they are up when the assistant replies nothing; the desk runs behind one proxy (nginx)
+    # whose X-Forwarded-For/-Proto it trusts; the token of GET /metrics (unset: loopback only);
+    # "json" logs (one object per line) or "text".
+    actions_url: Optional[str] = None
+    behind_proxy: bool = False
+    metrics_token: Optional[str] = None
+    log_format: str = "text"
     # The assistant's models: the live file (dialoga.tar.gz), candidates trained from the desk, and
     # the secret the assistants send (Rasa's model-server `token`) to pull the live model from the
     # desk's /models/live.tar.gz; that endpoint answers 404 while no token is set.
@@ -166,6 +175,11 @@ class Settings:
             widget_poll_seconds=float(environ.get("DIALOGA_WIDGET_POLL_SECONDS", defaults.widget_poll_seconds)),
             widget_session_days=int(environ.get("DIALOGA_WIDGET_SESSION_DAYS", defaults.widget_session_days)),
             redis_url=environ.get("DIALOGA_REDIS_URL") or None,
+            redis_prefix=environ.get("DIALOGA_REDIS_PREFIX") or defaults.redis_prefix,
+            actions_url=(environ.get("DIALOGA_ACTIONS_URL") or "").rstrip("/") or None,
+            behind_proxy=_flag(environ.get("DIALOGA_BEHIND_PROXY"), defaults.behind_proxy),
+            metrics_token=environ.get("DIALOGA_METRICS_TOKEN") or None,
+            log_format=_choice(environ.get("DIALOGA_LOG_FORMAT"), ("text", "json"), defaults.log_format),
             models_dir=Path(environ.get("DIALOGA_MODELS_DIR", defaults.models_dir)),
             model_server_token=environ.get("DIALOGA_MODEL_SERVER_TOKEN") or None,
             privacy=PrivacySettings.from_env(environ),

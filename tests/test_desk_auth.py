@@ -253,6 +253,8 @@ PUBLIC_ENDPOINTS = {
     "models.live_model",
     # the map of local service points (tests/test_service_point_map.py)
     "public.service_points",
+    # Prometheus metrics: a token, or loopback without a proxy (tests/test_operations.py)
+    "operations.scrape",
 }
 LEAST_ROLE = {
     "home.index": Role.OPERATOR,

@@ -108,8 +108,10 @@ def test_a_message_goes_to_the_assistant_as_the_widget_channel_and_comes_back_sh
     [sent] = assistant.received
     client_key = sent["metadata"].pop("client")  # the client's address as a keyed digest, for lookup limits
     assert len(client_key) == 16 and "127.0.0.1" not in client_key
+    # The request's id (X-Request-ID, README "Deployment") travels with the message.
     assert sent == {"sender": f"widget-{session['session']}", "message": "quanti giorni di congedo di paternità spettano?",
-                    "metadata": {"channel": "widget", "reply_address": session["session"], "language": "it"}}
+                    "metadata": {"channel": "widget", "reply_address": session["session"], "language": "it",
+                                 "request_id": response.headers["X-Request-ID"]}}
     [message] = response.json["messages"]
     assert message["source"] == "INPS" and message["verified_on"] == "2025-03-12"
     assert message["source_url"] == "https://www.inps.it/congedo-paternita"

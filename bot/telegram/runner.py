@@ -48,7 +48,8 @@ async def serve(settings: Settings, database: Database, stop: asyncio.Event,
                 gateway: Optional[TelegramGateway] = None) -> None:
     """Run until `stop` is set."""
     check(settings)
-    assistant = AsyncAssistantClient(settings.rasa_url, timeout=settings.telegram_assistant_timeout)
+    assistant = AsyncAssistantClient(settings.rasa_url, timeout=settings.telegram_assistant_timeout,
+                                     actions_url=settings.actions_url)
     gateway = gateway or TelegramGateway(settings, database, assistant)
     application = gateway.build_application()
     try:

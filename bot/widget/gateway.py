@@ -70,8 +70,8 @@ class WidgetGateway:
     def from_settings(cls, settings: Settings) -> "WidgetGateway":
         return cls(
             settings=settings,
-            assistant=AssistantClient(settings.rasa_url),
-            limiter=limiter_for(settings.redis_url),
+            assistant=AssistantClient(settings.rasa_url, actions_url=settings.actions_url),
+            limiter=limiter_for(settings.redis_url, settings.redis_prefix),
             calendar=BusinessCalendar.from_env(),
             signer=URLSafeTimedSerializer(settings.secret_key, salt="dialoga-widget-session"),
         )

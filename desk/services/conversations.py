@@ -7,12 +7,16 @@ operator handles the user's ticket, the assistant attaches the message to the ti
 and stays quiet, so every channel gets the same behaviour by calling `route`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional
 
 import httpx
 
 from desk.text import printable, user_text
+from desk.ops.request_context import REQUEST_ID_HEADER, current_request_id
+
+log = logging.getLogger(__name__)
 
 REST_WEBHOOK = "/webhooks/rest/webhook"
 # Commands users type in any channel, as the assistant's intents.
@@ -38,6 +42,7 @@ class InboundMessage:
     # A pseudonymous key for the client behind several conversations (the widget: its address),
     # so that limits that matter across conversations (ticket lookups) can count it.
     client: Optional[str] = None
+    request_id: Optional[str] = None  # follows the message into Rasa's metadata and the actions' logs
 
     @property
     def sender_id(self) -> str:
@@ -50,6 +55,8 @@ class InboundMessage:
             metadata["language"] = printable(self.language_hint)
         if self.client:
             metadata["client"] = self.client
+        if self.request_id:
+            metadata["request_id"] = self.request_id
         # Cleaned once here, on the way in, for every channel (desk.text.user_text).
         text = user_text(self.text)
         text = COMMAND_ALIASES.get(text.lower(), text)
@@ -72,18 +79,49 @@ def _messages_of(response: httpx.Response) -> List[Dict[str, Any]]:
     return messages
 
 
+def _with_request_id(message: InboundMessage) -> InboundMessage:
+    return message if message.request_id else replace(message, request_id=current_request_id())
+
+
+def _headers(message: InboundMessage) -> Dict[str, str]:
+    return {REQUEST_ID_HEADER: message.request_id} if message.request_id else {}
+
+
+# Rasa answers HTTP 200 with the messages it has even when a custom action failed, so a message
+# handled while every action server is down comes back empty, like a message the assistant
+# rightly leaves unanswered (an operator is handling the user's ticket). With the action servers'
+# address configured, an empty answer is checked against their health.
+ACTIONS_HEALTH_TIMEOUT = 2.0
+
+
+def _actions_down(health: Optional[httpx.Response]) -> bool:
+    return health is None or health.status_code != 200
+
+
 class AssistantClient:
     """Synchronous client, for the desk's web views (the widget endpoints)."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.Client] = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.Client] = None,
+                 actions_url: Optional[str] = None) -> None:
         self._url = base_url.rstrip("/") + REST_WEBHOOK
         self._client = client or httpx.Client(timeout=timeout)
+        self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
 
     def route(self, message: InboundMessage) -> List[Dict[str, Any]]:
+        message = _with_request_id(message)
         try:
-            return _messages_of(self._client.post(self._url, json=message.payload()))
+            messages = _messages_of(self._client.post(self._url, json=message.payload(), headers=_headers(message)))
         except httpx.HTTPError as error:
             raise AssistantUnavailable(str(error) or type(error).__name__) from error
+        if not messages and self._actions_health:
+            try:
+                health = self._client.get(self._actions_health, timeout=ACTIONS_HEALTH_TIMEOUT)
+            except httpx.HTTPError:
+                health = None
+            if _actions_down(health):
+                log.warning("the assistant answered nothing and its action servers are down")
+                raise AssistantUnavailable("the action servers are down")
+        return messages
 
     def close(self) -> None:
         self._client.close()
@@ -92,15 +130,29 @@ class AssistantClient:
 class AsyncAssistantClient:
     """Asynchronous client, for the Telegram gateway's event loop."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.AsyncClient] = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.AsyncClient] = None,
+                 actions_url: Optional[str] = None) -> None:
         self._url = base_url.rstrip("/") + REST_WEBHOOK
         self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
 
     async def route(self, message: InboundMessage) -> List[Dict[str, Any]]:
+        message = _with_request_id(message)
         try:
-            return _messages_of(await self._client.post(self._url, json=message.payload()))
+            messages = _messages_of(
+                await self._client.post(self._url, json=message.payload(), headers=_headers(message))
+            )
         except httpx.HTTPError as error:
             raise AssistantUnavailable(str(error) or type(error).__name__) from error
+        if not messages and self._actions_health:
+            try:
+                health = await self._client.get(self._actions_health, timeout=ACTIONS_HEALTH_TIMEOUT)
+            except httpx.HTTPError:
+                health = None
+            if _actions_down(health):
+                log.warning("the assistant answered nothing and its action servers are down")
+                raise AssistantUnavailable("the action servers are down")
+        return messages
 
     async def close(self) -> None:
         await self._client.aclose()

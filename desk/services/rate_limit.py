@@ -112,5 +112,5 @@ class RedisRateLimiter:
         return _decide(int(count), limit, now)
 
 
-def limiter_for(redis_url: Optional[str]) -> RateLimiter:
-    return RedisRateLimiter.from_url(redis_url) if redis_url else MemoryRateLimiter()
+def limiter_for(redis_url: Optional[str], prefix: str = "dialoga:rate") -> RateLimiter:
+    return RedisRateLimiter.from_url(redis_url, prefix=prefix) if redis_url else MemoryRateLimiter()

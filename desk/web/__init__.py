@@ -49,14 +49,15 @@ def create_app(settings: Optional[Settings] = None, database: Optional[Database]
 
     from bot.widget import gateway as widget  # the widget's endpoints: a way in, served by the desk
     from desk.web import (admin, auth, canned, check_parameters, directory, errors, follow_up, health, home,
-                          knowledge, learning, models, navigation, privacy, public, queue, reports, security,
-                          telegram_webhook, tickets)
+                          knowledge, learning, models, navigation, operations, privacy, public, queue, reports,
+                          security, telegram_webhook, tickets)
 
     security.init_app(app, settings)
+    operations.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
-    for module in (health, public, auth, home, knowledge, directory, admin, reports, learning, telegram_webhook,
-                   queue, tickets, canned, check_parameters, models, privacy, widget, follow_up):
+    for module in (health, operations, public, auth, home, knowledge, directory, admin, reports, learning,
+                   telegram_webhook, queue, tickets, canned, check_parameters, models, privacy, widget, follow_up):
         app.register_blueprint(module.blueprint)
     return app

@@ -75,6 +75,18 @@ class SqlTrackerStore:
         with self.engine.begin() as connection:
             return connection.execute(delete(table).where(table.c.timestamp < epoch_seconds(cutoff))).rowcount
 
+    def user_messages_by_intent(self) -> Dict[str, int]:
+        """How many user messages each intent had (the metrics' messages and answers by topic)."""
+        table = self._table()
+        if table is None:
+            return {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(table.c.intent_name, func.count()).where(table.c.type_name == "user")
+                .group_by(table.c.intent_name)
+            ).all()
+        return {intent or "": count for intent, count in rows}
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -1,0 +1,1 @@
+"""Running Dialoga in production: the proxy's configuration, metrics, request ids and logs, backups."""
