@@ -293,13 +293,8 @@ def edit_entry(
         raise InvalidEntry({"rules_changed": RULES_CHANGED_NEEDS_SUPERVISOR})
     if entry.version == based_on_version and proposed == current:
         return entry  # nothing changed: no empty version
-    saved = update_entry(session, topic, changes, author, note=note, expected_version=based_on_version,
-                         rules_changed=rules_changed)
-    if rules_changed:
-        from desk.services import update_notices  # the notices follow the published edit, same transaction
-
-        update_notices.notify_subscribers(session, saved)
-    return saved
+    return update_entry(session, topic, changes, author, note=note, expected_version=based_on_version,
+                        rules_changed=rules_changed)
 
 
 def mark_verified(session: Session, topic: str, author: str, today: date, note: str = "") -> KnowledgeEntry:

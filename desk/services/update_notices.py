@@ -8,8 +8,8 @@ privacy features to call. The rules (notice text, delivery time) are pure functi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Dict, List, Optional
+from datetime import date, datetime, timedelta
+from typing import Any, Dict, List, Optional
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from desk.models import KnowledgeEntry, UpdateNotice, UpdateSubscription
 from desk.models.base import utcnow
-from desk.services import outbox
+from desk.services import knowledge, outbox
 
 NOTICE_GAP = timedelta(days=1)
 NOTICE_LINES = 3
@@ -114,11 +114,21 @@ def _last_notice_at(session: Session, channel: str, address: str) -> Optional[da
         UpdateNotice.channel == channel, UpdateNotice.address == address))
 
 
+def publish_edit(session: Session, topic: str, changes: Dict[str, Any], author: str, based_on_version: int,
+                 today: date, rules_changed: bool = False, **options: Any) -> KnowledgeEntry:
+    """An operator's save (knowledge.edit_entry) and, when it is marked "the rules changed" and
+    changed the entry, the notices to the topic's subscribers, in the same transaction."""
+    saved = knowledge.edit_entry(session, topic, changes, author, based_on_version, today,
+                                 rules_changed=rules_changed, **options)
+    if rules_changed and saved.version != based_on_version:
+        notify_subscribers(session, saved)
+    return saved
+
+
 def notify_subscribers(session: Session, entry: KnowledgeEntry, now: Optional[datetime] = None) -> List[UpdateNotice]:
     """Queue a notice for every active subscriber of the entry's topic, in the same transaction
     as the published edit. A notice goes to the chat it was asked in, or by e-mail when the
     user gave one; a user who had a notice in the last day gets this one a day after it."""
-    from desk.services import knowledge  # the answer as users will read it today
 
     now = now or utcnow()
     notices = []

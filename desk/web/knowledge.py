@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from desk.answer_format import compose_answer
 from desk.models import Role
-from desk.services import dated_facts, directory, knowledge
+from desk.services import dated_facts, directory, knowledge, update_notices
 from desk.services.dated_facts import DatedFact
 from desk.services.knowledge import EditConflict, InvalidEntry
 from desk.services.knowledge_sources import HOW
@@ -109,9 +109,9 @@ def save(topic: str):
             errors["base_version"] = "Manca la versione di partenza: ricarica la pagina."
         if not errors:
             try:
-                saved = knowledge.edit_entry(session, topic, changes, current_user.email, based_on, today(),
-                                             note=note, may_confirm=_may_confirm(),
-                                             rules_changed=request.form.get("rules_changed") == "on")
+                saved = update_notices.publish_edit(session, topic, changes, current_user.email, based_on, today(),
+                                                    note=note, may_confirm=_may_confirm(),
+                                                    rules_changed=request.form.get("rules_changed") == "on")
             except InvalidEntry as error:
                 errors = error.errors
             except EditConflict as conflict:
