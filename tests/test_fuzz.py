@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from desk import migrate
 from desk.config import Settings
+from tests.support.desk import desk_settings
 from desk.db import Database
 from desk.models import Base, Role
 from desk.services.conversations import AssistantClient, InboundMessage
@@ -122,7 +123,7 @@ def fuzz_app(database: Database, assistant_url: str, tmp_path, **overrides):
                   telegram_mode="webhook", telegram_webhook_secret=WEBHOOK_SECRET, learned_nlu_dir=tmp_path / "nlu",
                   spool_dir=tmp_path / "spool")
     values.update(overrides)
-    app = create_app(Settings(**values), database=database)
+    app = create_app(desk_settings(**values), database=database)
     app.testing = True
     return app
 

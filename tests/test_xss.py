@@ -26,7 +26,7 @@ from desk.services.seeding import seed_knowledge
 from desk.web import create_app
 from tests.conftest import KNOWLEDGE_DIR
 from tests.support.browser import ARTIFACTS, chromium, needs_chromium
-from tests.support.desk import PASSWORD, make_user
+from tests.support.desk import PASSWORD, desk_settings, make_user
 from tests.support.web_server import RecordingAssistant, serving
 
 pytestmark = needs_chromium
@@ -127,7 +127,7 @@ def desk(seeded):
     database, _, _ = seeded
     assistant = RecordingAssistant(lambda payload: [])
     with serving(assistant) as assistant_url:
-        app = create_app(Settings(database_url=database.url, rasa_url=assistant_url, widget_poll_seconds=1.0), database=database)
+        app = create_app(desk_settings(database.url, rasa_url=assistant_url, widget_poll_seconds=1.0), database=database)
         with serving(app) as url:
             yield url
 
