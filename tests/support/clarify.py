@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Sequence, Tuple
 
 AMBIGUOUS_IT = (
+    "bonus",
+    "welfare",
+    "contributo",
     "congedo parentale o congedo di paternità?",
     "fondo",
     "figli",
@@ -15,6 +18,8 @@ AMBIGUOUS_IT = (
     "fondo artigiani",
 )
 AMBIGUOUS_EN = (
+    "bonus",
+    "welfare",
     "fund for artisans",
     "sanarti or fsba",
     "children",
