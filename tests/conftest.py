@@ -1,6 +1,8 @@
 """Fixtures: real databases (SQLite and PostgreSQL), the seeded knowledge base."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -11,6 +13,11 @@ from desk.services.seeding import seed_knowledge
 from tests.support.databases import prepare_database, throwaway_postgres_database, truncate_all
 from tests.support.stack import running_assistant
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.desk import TEST_SECRET_KEY
+
+# Processes the tests start (`dialoga worker`, the Telegram gateway) refuse the development key
+# outside development: they get the tests' strong key (the refusal tests set their own).
+os.environ.setdefault("DIALOGA_SECRET_KEY", TEST_SECRET_KEY)
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
 

@@ -17,7 +17,7 @@ def test_a_fresh_link_is_sent_by_email_and_never_shown_in_the_chat(stack):
     assistant, database, _ = stack
     ref = open_worker_ticket(assistant, new_sender(), "Luca Bianchi", "luca.bianchi@example.org",
                              "Il mio datore di lavoro può negarmi lo smart working se ho un figlio di due anni?")
-    for text, language in ((f"mandami il link {ref}", "it"), (f"send me the link {ref}", "en")):
+    for text, language in ((f"per favore mandami di nuovo il link della mia richiesta {ref}", "it"), (f"send me the link {ref}", "en")):
         replies = assistant.say(new_sender(), text)
         said = text_of(replies)
         assert custom_of(replies)["ticket"] == {"ref": ref, "status": "open", "link": "requested"}

@@ -17,7 +17,7 @@ from tests.support.desk import desk_app_for, post_form
 from tests.support.privacy import GIULIA, OTHER, find_everywhere, give_data
 
 OPENED = datetime(2026, 11, 23, 8, 0)
-SECRET = "dev-only-change-me"  # the Settings default the test app runs with
+from tests.support.desk import TEST_SECRET_KEY as SECRET  # the key the test app runs with
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ AMBIGUOUS_IT = (
     "fondo artigiani",
 )
 AMBIGUOUS_EN = (
-    "bonus",
-    "welfare",
+    "I would like some information about welfare",
     "fund for artisans",
     "sanarti or fsba",
     "children",
