@@ -45,7 +45,8 @@ def test_the_worker_trains_evaluates_and_records_a_candidate(tmp_path):
             assert job.status in (JobStatus.DONE.value, JobStatus.REFUSED.value), (job.error, job.log_tail)
             assert job.training_started_at <= job.evaluating_started_at <= job.finished_at
             assert job.inputs_fingerprint == inputs_fingerprint(PROJECT_ROOT)
-            assert "model" in job.log_tail.lower() and job.active_slot is None
+            # the log's tail is shown: it ends with the evaluation's figures
+            assert "escalation_recall" in job.log_tail and job.active_slot is None
             candidate = session.get(ModelVersion, job.version_id)
             live = versions.live_version(session)
         assert candidate.file_path.startswith("candidates/") and (models / candidate.file_path).exists()

@@ -25,6 +25,7 @@ from desk.services import tickets as ticket_service
 from desk.services.business_hours import BusinessCalendar
 from desk.services.conversations import AssistantClient, AssistantUnavailable, InboundMessage
 from desk.web import create_app
+from tests.support.desk import desk_settings
 from tests.support.redis_server import ThrowawayRedis
 from tests.support.stack import free_port
 from tests.support.web_server import RecordingAssistant, serving
@@ -99,11 +100,11 @@ def test_metrics_count_what_the_database_holds(database):
 
 
 def test_metrics_need_the_token_or_a_direct_loopback_request(seeded_database):
-    open_app = create_app(Settings(database_url=seeded_database.url), database=seeded_database)
+    open_app = create_app(desk_settings(seeded_database.url), database=seeded_database)
     assert open_app.test_client().get("/metrics").status_code == 200
     proxied = open_app.test_client().get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
     assert proxied.status_code == 404
-    guarded = create_app(Settings(database_url=seeded_database.url, metrics_token="s3cret-metrics"),
+    guarded = create_app(desk_settings(seeded_database.url, metrics_token="s3cret-metrics"),
                          database=seeded_database).test_client()
     assert guarded.get("/metrics").status_code == 404
     assert guarded.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 404
@@ -115,7 +116,7 @@ def test_metrics_need_the_token_or_a_direct_loopback_request(seeded_database):
 
 
 def test_a_valid_request_id_is_kept_and_echoed_an_invalid_one_replaced(seeded_database):
-    client = create_app(Settings(database_url=seeded_database.url), database=seeded_database).test_client()
+    client = create_app(desk_settings(seeded_database.url), database=seeded_database).test_client()
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123-def"}).headers["X-Request-ID"] == "abc-123-def"
     replaced = client.get("/healthz", headers={"X-Request-ID": "bad id; <script>"}).headers["X-Request-ID"]
     assert replaced != "bad id; <script>" and valid_request_id(replaced)
@@ -200,7 +201,7 @@ def redis_server():
 
 
 def test_health_names_redis_and_degrades_without_it(seeded_database, redis_server):
-    app = create_app(Settings(database_url=seeded_database.url, redis_url=redis_server.url), database=seeded_database)
+    app = create_app(desk_settings(seeded_database.url, redis_url=redis_server.url), database=seeded_database)
     response = app.test_client().get("/healthz")
     assert response.status_code == 200 and response.json["redis"] == {"state": "ok"}
     redis_server.stop()

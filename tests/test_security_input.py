@@ -127,7 +127,7 @@ def test_a_real_gateway_run_logs_no_secret(tmp_path):
     migrate.upgrade(url)
     database = Database(url)
     secrets = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "webhook-secret-0123456789",
-               "DIALOGA_SECRET_KEY": "desk-secret-key-0123456789"}
+               "DIALOGA_SECRET_KEY": "desk-secret-key-0123456789-long-enough-for-the-desk"}
     assistant = RecordingAssistant(lambda payload: [{"text": f"Hai scritto: {payload['message']}"}])
     chat = 5_550_001
     log_file = tmp_path / "gateway.log"
