@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 
 from actions.feedback import is_repeated_rating
 from actions.request_id import request_id_of
-from desk.config import Settings
 from desk.models import AnswerFeedback, AssistantTurn, OutboundMessage
 from desk.models.base import utcnow
 from desk.ops import metrics
