@@ -211,7 +211,7 @@ def test_drill_1_an_assistant_killed_mid_conversations_loses_nothing(stack, dril
         # Known gap (issue #12): a rating whose action ran on the killed instance before Rasa saved
         # the tracker is recorded again when the client retries on the other instance (seen once on
         # 2026-12-01). Ratings need an idempotency key sent by the client; until then this is an xfail.
-        pytest.xfail(f"{missing_feedback} conversation(s) with a rating recorded twice after the kill")
+        pytest.xfail(f"{missing_feedback} conversation(s) whose rating is not recorded exactly once after the kill")
     assert lost == 0
     # The conversations of the killed instance went on in the other one: it now has every one of them.
     assert not stack.is_running("assistant1")
