@@ -81,15 +81,7 @@ class EmailDelivery:
 
     def record(self, message_id: int, outcome: Outcome) -> None:
         with self.database.session() as session:
-            message = session.get(OutboundMessage, message_id)
-            if message is None:
-                return
-            if outcome.status == "sent":
-                outbox.mark_sent(session, message)
-            elif outcome.status == "failed":
-                outbox.mark_failed(session, message, outcome.error or "failed")
-            else:
-                outbox.mark_retry(session, message, outcome.error or "retry")
+            outbox.record_outcome(session, message_id, outcome.status, outcome.error)
 
     def run_round(self, limit: int = 50) -> DeliveryRound:
         """Up to `limit` due e-mails, claimed one at a time: a lease only ever covers one send."""

@@ -21,7 +21,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.telegram.rendering import render_text
 from bot.telegram.texts import say
 from desk.db import Database, DatabaseUnavailable
-from desk.models import OutboundKind, OutboundMessage, Ticket
+from desk.models import OutboundKind, Ticket
 from desk.services import outbox
 
 log = logging.getLogger(__name__)
@@ -104,15 +104,7 @@ def load_due(database: Database, limit: int) -> List[Pending]:
 
 def record(database: Database, message_id: int, outcome: Outcome) -> None:
     with database.session() as session:
-        message = session.get(OutboundMessage, message_id)
-        if message is None:
-            return
-        if outcome.status == "sent":
-            outbox.mark_sent(session, message)
-        elif outcome.status == "failed":
-            outbox.mark_failed(session, message, outcome.error or "failed")
-        else:
-            outbox.mark_retry(session, message, outcome.error or "retry", retry_after=outcome.retry_after)
+        outbox.record_outcome(session, message_id, outcome.status, outcome.error, retry_after=outcome.retry_after)
 
 
 async def deliver_due(bot: Bot, database: Database, limit: int = 50) -> DeliveryRound:

@@ -247,6 +247,20 @@ def mark_failed(session: Session, message: OutboundMessage, error: str) -> None:
     session.flush()
 
 
+def record_outcome(session: Session, message_id: int, status: str, error: Optional[str] = None,
+                   retry_after: Optional[float] = None) -> None:
+    """What a channel's deliverer learnt from one send: "sent", "failed" (permanent) or a retry."""
+    message = session.get(OutboundMessage, message_id)
+    if message is None:
+        return
+    if status == "sent":
+        mark_sent(session, message)
+    elif status == "failed":
+        mark_failed(session, message, error or "failed")
+    else:
+        mark_retry(session, message, error or "retry", retry_after=retry_after)
+
+
 def delivery_of_events(session: Session, event_ids: Sequence[int]) -> dict:
     """The delivery state of each reply event on the user's chat, for the ticket page:
     {event_id: OutboundMessage}. Its e-mail copies are in emails_of_events."""
