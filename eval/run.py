@@ -57,6 +57,13 @@ def outcome(replies) -> Dict:
     return {"kind": "other", "topic": ""}
 
 
+def is_miss(result: Dict) -> bool:
+    """An out-of-scope message answered, or an in-scope one not answered with its topic."""
+    if result["expect"] == "escalate":
+        return result["kind"] == "answer"
+    return result["kind"] != "answer" or result["topic"] != result["expect"]
+
+
 def button_for(replies, topic: str) -> Optional[str]:
     """The payload of the clarification button that chooses `topic`."""
     pattern = re.compile(rf"(^|[/\"':,{{\s]){re.escape(topic)}($|[\"'}},\s])")
@@ -161,8 +168,7 @@ def render_development(results: List[Dict], seconds: float) -> List[str]:
     lines = ["## Development set (eval/heldout)", ""] + definitions(len(results), "eval/heldout/", seconds)
     lines += table_lines(score(results), ("all", "it", "en", "other"))
     lines += [""] + table_lines(score(results, "length"), ("short", "long"))
-    misses = [r for r in results if (r["expect"] == "escalate") != (r["kind"] != "answer") or
-              (r["kind"] == "answer" and r["topic"] != r["expect"])]
+    misses = [r for r in results if is_miss(r)]
     lines += ["", f"### Development misses ({len(misses)})", "", "| lang | expected | got | text |", "|---|---|---|---|"]
     for r in sorted(misses, key=lambda r: (r["expect"], r["lang"])):
         got = r["topic"] or r["kind"]

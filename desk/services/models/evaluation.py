@@ -57,14 +57,11 @@ def evaluate_model_file(model_path: Path, cases: Sequence[Dict]) -> Dict:
     from rasa.core.agent import Agent
 
     from desk.topics import topic_ids
-    from eval.run import score
+    from eval.run import is_miss, score
 
     agent = Agent.load(str(model_path))
     results = asyncio.run(_parse_all(agent, cases, set(topic_ids())))
-    misses = sum(
-        (r["expect"] == "escalate") != (r["kind"] != "answer") or (r["kind"] == "answer" and r["topic"] != r["expect"])
-        for r in results
-    )
+    misses = sum(is_miss(r) for r in results)
     return {"score": score(results), "misses": misses, "cases": len(results)}
 
 
