@@ -19,6 +19,7 @@ from desk.services.checks.parameters import edit_parameter as save_parameter
 from desk.services.checks.texts import TITLES
 from desk.web.extensions import db_session
 from desk.web.auth import role_required
+from desk.web.form_values import int_or_none
 from desk.web.knowledge import today
 
 blueprint = Blueprint("check_parameters", __name__, url_prefix="/verifiche/parametri")
@@ -59,7 +60,7 @@ def edit(parameter_id: int):
 @role_required(Role.SUPERVISOR)
 def save(parameter_id: int):
     values, errors = _values_from_form()
-    based_on = _int_or_none(request.form.get("base_version"))
+    based_on = int_or_none(request.form.get("base_version"))
     note = request.form.get("note", "").strip()[:500]
     with db_session() as session:
         row = _row_or_404(session, parameter_id)
@@ -126,12 +127,6 @@ def _row_or_404(session, parameter_id: int):
         abort(404)
     return row
 
-
-def _int_or_none(value) -> Any:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _values_from_form() -> Tuple[Dict[str, Any], Dict[str, str]]:

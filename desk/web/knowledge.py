@@ -18,6 +18,7 @@ from desk.services.knowledge import EditConflict, InvalidEntry
 from desk.services.knowledge_sources import HOW
 from desk.topics import load_topics
 from desk.web.auth import role_required
+from desk.web.form_values import int_or_none
 from desk.web.extensions import db_session, settings_of
 
 blueprint = Blueprint("knowledge", __name__, url_prefix="/knowledge")
@@ -100,7 +101,7 @@ def edit(topic: str):
 @role_required(Role.OPERATOR)
 def save(topic: str):
     changes, parse_errors = _changes_from_form()
-    based_on = _int_or_none(request.form.get("base_version"))
+    based_on = int_or_none(request.form.get("base_version"))
     note = request.form.get("note", "").strip()[:500]
     with db_session() as session:
         entry = _entry_or_404(session, topic)
@@ -168,7 +169,7 @@ def versions(topic: str):
 @blueprint.post("/<topic>/versions/<int:version>/revert")
 @role_required(Role.OPERATOR)
 def revert(topic: str, version: int):
-    based_on = _int_or_none(request.form.get("base_version"))
+    based_on = int_or_none(request.form.get("base_version"))
     with db_session() as session:
         _entry_or_404(session, topic)
         try:
@@ -194,12 +195,6 @@ def _entry_or_404(session, topic: str):
         abort(404)
     return entry
 
-
-def _int_or_none(value) -> Any:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _changes_from_form() -> Tuple[Dict[str, Any], Dict[str, str]]:
@@ -232,7 +227,7 @@ def _facts_from_form(form) -> Tuple[list, Dict[str, str]]:
     """Facts posted as fact-<n>-<field>; a row whose key is empty is left out (the blank row
     for a new fact)."""
     facts, errors = [], {}
-    count = _int_or_none(form.get("facts_count")) or 0
+    count = int_or_none(form.get("facts_count")) or 0
     for index in range(min(count, 50)):
         raw = {name: form.get(f"fact-{index}-{name}", "").replace("\r\n", "\n").strip() for name in FACT_FIELDS}
         if not raw["key"]:

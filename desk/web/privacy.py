@@ -86,7 +86,7 @@ def search():
         return _person_page(request.form, None, error), 422
     settings = settings_of(current_app)
     with tracker_store() as store, db_session() as session:
-        footprint = subjects.find(session, identity, settings.secret_key, store, settings.learned_nlu_dir)
+        footprint = _footprint(session, store, identity, settings)
         subjects.audit(session, "search", current_user.email, identity, settings.secret_key, footprint.counts())
     return _person_page(request.form, footprint, None)
 
@@ -99,7 +99,7 @@ def export():
         return _person_page(request.form, None, error), 422
     settings = settings_of(current_app)
     with tracker_store() as store, db_session() as session:
-        footprint = subjects.find(session, identity, settings.secret_key, store, settings.learned_nlu_dir)
+        footprint = _footprint(session, store, identity, settings)
         document = subjects.export(footprint)
         subjects.audit(session, "export", current_user.email, identity, settings.secret_key, footprint.counts())
     filename = f"dialoga-dati-personali-{utcnow().strftime('%Y%m%d-%H%M%S')}.json"
@@ -120,7 +120,7 @@ def erase():
         return _person_page(request.form, None, f"Per cancellare scrivi {ERASE_CONFIRMATION} nella casella di conferma."), 422
     settings = settings_of(current_app)
     with tracker_store() as store, db_session() as session:
-        footprint = subjects.find(session, identity, settings.secret_key, store, settings.learned_nlu_dir)
+        footprint = _footprint(session, store, identity, settings)
         sender_ids = sorted(footprint.sender_ids)
         counts = subjects.erase(session, footprint, store, settings.learned_nlu_dir)
         note = ""
@@ -139,6 +139,11 @@ def erase():
     else:
         flash(f"Dati cancellati: {sum(counts.values())} elementi.", "success")
     return redirect(url_for("privacy.person"))
+
+
+def _footprint(session, store, identity, settings):
+    """Everything held about one person: the desk's tables, the tracker store, learned examples."""
+    return subjects.find(session, identity, settings.secret_key, store, settings.learned_nlu_dir)
 
 
 def _identity_from_form():
