@@ -220,12 +220,14 @@ def test_the_answer_adds_where_to_go_in_the_users_language(action_database):
     messages, _ = run(ActionAnswerTopic(), tracker("cassa integrazione artigiani", "fsba_sostegno_reddito",
                                                    slots={"language": "it"}))
     text = messages[0]["text"]
-    assert "Dove rivolgersi:\n• FSBA – Fondo di Solidarietà Bilaterale per l'Artigianato — https://www.fondofsba.it" in text
+    where = text[text.index("Dove rivolgersi:\n• "):].split("\n\n")[0]
+    assert "\n• FSBA – Fondo di Solidarietà Bilaterale per l'Artigianato — https://www.fondofsba.it" in where
     assert text.index("Verificato il") < text.index("Dove rivolgersi") < text.index("Ti è stata utile?")
     assert set(messages[0]["custom"]) == {"topic", "source", "source_url", "verified_on", "title", "unconfirmed",
                                           "updating", "language"}
     messages, _ = run(ActionAnswerTopic(), tracker("income support", "fsba_sostegno_reddito", slots={"language": "en"}))
-    assert "Where to go:\n• FSBA" in messages[0]["text"] and "Dove rivolgersi" not in messages[0]["text"]
+    assert "Where to go:\n• " in messages[0]["text"] and "\n• FSBA" in messages[0]["text"]
+    assert "Dove rivolgersi" not in messages[0]["text"]
 
 
 def test_the_answer_names_at_most_three_active_points_without_internal_notes(action_database):
