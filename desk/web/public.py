@@ -1,13 +1,14 @@
 """Pages anyone may read: the privacy notice linked from the chats, generated from the
 configuration the software runs with (desk.services.privacy.notice), and the map of local
-service points ("Dove rivolgersi") searched by comune or postal code."""
+service points ("Dove rivolgersi") searched by comune or postal code, and the page an update
+notice e-mail's unsubscribe link opens."""
 from flask import Blueprint, current_app, render_template, request
 
 from desk.models import SERVICE_POINT_KINDS
-from desk.services import areas, directory, knowledge
+from desk.services import areas, directory, knowledge, update_notices
 from desk.services.privacy.notice import notice_from
 from desk.topics import load_topics
-from desk.web.extensions import db_session, settings_of
+from desk.web.extensions import csrf, db_session, settings_of
 
 blueprint = Blueprint("public", __name__)
 
@@ -40,3 +41,29 @@ def service_points():
             topics=titles, kinds=SERVICE_POINT_KINDS, not_found=bool(query and comune is None),
         )
     return page, 200, {"Content-Security-Policy": PUBLIC_CSP}
+
+
+UNSUBSCRIBE_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+
+@blueprint.route("/avvisi/annulla/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the credential; mail clients post here for one-click unsubscribe (RFC 8058)
+def unsubscribe(token: str):
+    """GET asks to confirm (mail scanners open links: a GET never cancels); POST cancels the
+    subscription and forgets the e-mail address."""
+    links = update_notices.UnsubscribeLinks(settings_of(current_app).secret_key)
+    with db_session() as session:
+        subscription = links.subscription_for(session, token[:1000])
+        if subscription is None:
+            page = render_template("public/unsubscribe.html", state="invalid", language="it", title="")
+            return page, 404, {"Content-Security-Policy": UNSUBSCRIBE_CSP}
+        language = subscription.language if subscription.language in ("it", "en") else "it"
+        entry = knowledge.find_entry(session, subscription.topic)
+        title = entry.title(language) if entry is not None else subscription.topic
+        state = "confirm"
+        if request.method == "POST":
+            update_notices.cancel_subscription(subscription)
+            state = "done"
+        page = render_template("public/unsubscribe.html", state=state, language=language, title=title, token=token)
+    return page, 200, {"Content-Security-Policy": UNSUBSCRIBE_CSP, "Cache-Control": "no-store",
+                       "Referrer-Policy": "no-referrer"}
