@@ -173,6 +173,30 @@ def test_an_operator_creates_and_edits_a_point(directory_database, desk_login):
     assert response.status_code == 302
     point = point_named(directory_database, "Sportello di prova")
     assert point.opening_hours == "mar 14-17" and not point.active
+    # Where it serves, its official source and the day it was read, its place on the map.
+    placed = dict(form, areas="Sesto San Giovanni\nmilano - municipio 3", source_url="https://www.comune.example/sportello",
+                  checked_on="2026-11-30", latitude="45,5336", longitude="9.2301")
+    assert post_form(client, f"/directory/{point.id}", placed).status_code == 302
+    point = point_named(directory_database, "Sportello di prova")
+    assert point.areas == ["Sesto San Giovanni", "Milano – Municipio 3"] and not point.serves_everywhere
+    assert point.source_url == "https://www.comune.example/sportello" and point.checked_on.isoformat() == "2026-11-30"
+    assert (point.latitude, point.longitude) == (45.5336, 9.2301)
+    with directory_database.session() as session:
+        assert directory.points_for_area(session, "Sesto San Giovanni", "permessi_104")[0].name == "Sportello di prova"
+    page = client.get(f"/directory/{point.id}").get_data(as_text=True)
+    assert "Milano – Municipio 3</textarea>" in page and 'value="2026-11-30"' in page
+    history = page.split('id="history"')[1]
+    assert [int(v) for v in re.findall(r'data-version="(\d+)"', history)] == [3, 2, 1]
+    assert "https://www.comune.example/sportello (2026-11-30)" in history
+    wrong = dict(placed, areas="Atlantide\nMilano – Municipio 12", checked_on="30/11/2026", latitude="nord",
+                 source_url="ftp://x.example", serves_everywhere="on")
+    response = post_form(client, f"/directory/{point.id}", wrong)
+    said = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for message in ("Aree sconosciute: Atlantide, Milano – Municipio 12", "Data non valida", "Un numero tra -90 e 90",
+                    "La fonte deve essere un indirizzo http"):
+        assert message in said
+    assert point_named(directory_database, "Sportello di prova").version == 3  # nothing saved
 
 
 @pytest.mark.parametrize("field, value, message", [
