@@ -112,6 +112,11 @@ def test_a_widget_subscriber_sees_the_notice_at_the_next_visit_in_chromium(stack
         type_and_send(page, NOTICE_QUESTION)
         choose(page, "Avvisami se cambia")
         expect(bot_messages(page).last).to_contain_text("lo trovi qui alla tua prossima visita")
+        # Under it, the offer to get the notices by e-mail: nothing is stored without consent.
+        form = bot_messages(page).last.locator(".email-form")
+        form.get_by_label("Il tuo indirizzo e-mail").fill("anna.verdi@example.org")
+        form.get_by_role("button", name="Ricevi per e-mail").click()
+        expect(form.locator(".error")).to_contain_text("serve il tuo consenso")
         page.close()
         with rules_changed_by_a_supervisor(database, marker) as publish:
             publish()
@@ -121,5 +126,12 @@ def test_a_widget_subscriber_sees_the_notice_at_the_next_visit_in_chromium(stack
             expect(notice).to_have_count(1, timeout=20_000)
             expect(notice).to_contain_text(marker)
             page.screenshot(path=str(ARTIFACTS / "widget-update-notice.png"))
+            # Now with consent: the next notices go by e-mail (delivery: tests/test_update_notices_email.py).
+            form = page.locator(f"{W} .email-form")
+            form.get_by_label("Il tuo indirizzo e-mail").fill("anna.verdi@example.org")
+            form.locator("input[type=checkbox]").check()
+            form.get_by_role("button", name="Ricevi per e-mail").click()
+            expect(page.locator(f"{W} .message.notice").last).to_contain_text("arriveranno per e-mail")
+            expect(page.locator(f"{W} .email-form")).to_have_count(0)
         context.close()
     assert errors == [], errors

@@ -292,7 +292,7 @@ def notices_by_email():
         raise WidgetError(400, "bad_email", language) from None
     if not count:
         raise WidgetError(409, "no_subscription", language)
-    return jsonify(subscriptions=count, message=say("notices_by_email", language, count=str(count), email=email.strip()))
+    return jsonify(subscriptions=count, message=say("notices_by_email", language, count=str(count)))
 
 
 @blueprint.get("/widget/api/hours")

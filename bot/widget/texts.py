@@ -45,8 +45,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "en": "You have no active notices in this conversation: first press \"Notify me if it changes\" under an answer.",
     },
     "notices_by_email": {
-        "it": "Fatto: gli avvisi ({count}) arriveranno a {email}, al massimo uno al giorno. Ogni e-mail ha un link per annullare l'iscrizione.",
-        "en": "Done: the notices ({count}) will go to {email}, at most one a day. Every e-mail has a link to unsubscribe.",
+        "it": "Fatto: gli avvisi ({count}) arriveranno per e-mail all'indirizzo che hai indicato, al massimo uno al giorno. Ogni e-mail ha un link per annullare l'iscrizione.",
+        "en": "Done: the notices ({count}) will come by e-mail to the address you gave, at most one a day. Every e-mail has a link to unsubscribe.",
     },
     "hours_open": {"it": "Operatori in servizio ora ({hours})", "en": "Operators available now ({hours})"},
     "hours_closed": {
