@@ -2,6 +2,9 @@
 configuration the software runs with (desk.services.privacy.notice), and the map of local
 service points ("Dove rivolgersi") searched by comune or postal code, and the page an update
 notice e-mail's unsubscribe link opens."""
+from typing import Optional
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, render_template, request
 
 from desk.models import SERVICE_POINT_KINDS
@@ -13,9 +16,27 @@ from desk.web.extensions import csrf, db_session, settings_of
 blueprint = Blueprint("public", __name__)
 
 # The page runs no script and loads nothing from elsewhere: it works without JavaScript
-# and without any map tile server.
+# and without any map tile server. With DIALOGA_MAP_TILES_URL set, it also shows a map
+# (Leaflet, served by the desk, started by a script file of its own: no inline script) whose
+# tiles come from that one host and nowhere else.
 PUBLIC_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; " \
              "frame-ancestors 'self'"
+
+
+def tile_origin(tiles_url: str) -> Optional[str]:
+    """The scheme and host of a tile URL template ({z}/{x}/{y}), or None when it is not one."""
+    parts = urlsplit(tiles_url or "")
+    if parts.scheme not in ("https", "http") or not parts.netloc or not all(
+            mark in tiles_url for mark in ("{z}", "{x}", "{y}")):
+        return None
+    if any(char in parts.netloc for char in " ;'\"*"):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def map_csp(origin: str) -> str:
+    return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' {origin}; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
 
 
 @blueprint.get("/privacy")
@@ -36,11 +57,16 @@ def service_points():
                   else directory.list_points(session, topic=topic or None, include_inactive=False))
         cards = [(point, directory.missing_contacts(point)) for point in points]
         titles = {entry.topic: entry.title_it for entry in knowledge.list_entries(session)}
+        settings = settings_of(current_app)
+        origin = tile_origin(settings.map_tiles_url)
+        placed = [point for point, _ in cards if point.latitude is not None and point.longitude is not None]
+        tiles = settings.map_tiles_url if origin and placed else ""
         page = render_template(
             "public/service_points.html", query=query, comune=comune, cards=cards, topic=topic,
             topics=titles, kinds=SERVICE_POINT_KINDS, not_found=bool(query and comune is None),
+            tiles=tiles, attribution=settings.map_attribution,
         )
-    return page, 200, {"Content-Security-Policy": PUBLIC_CSP}
+    return page, 200, {"Content-Security-Policy": map_csp(origin) if tiles else PUBLIC_CSP}
 
 
 UNSUBSCRIBE_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
