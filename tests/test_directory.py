@@ -285,3 +285,31 @@ def test_operator_text_in_a_point_stays_on_its_own_line(action_database):
 def test_no_point_for_a_topic_means_no_where_to_go_line(action_database):
     messages, _ = run(ActionAnswerTopic(), tracker("fringe benefit", "fringe_benefit_soglie", slots={"language": "it"}))
     assert "Dove rivolgersi" not in messages[0]["text"]
+
+
+def test_a_milan_postal_code_gives_the_points_of_its_municipi(directory_database, tmp_path, monkeypatch):
+    table = tmp_path / "cap_municipi.yml"
+    table.write_text('cap:\n  "20121": [1]\n  "20122": [1, 4]\n', encoding="utf-8")
+    monkeypatch.setattr(areas, "CAP_MUNICIPI_FILE", table)
+    assert areas.milan_municipi("sportello vicino a 20122") == (1, 4)  # a CAP spanning two municipi: both
+    assert areas.milan_municipi("abito al 20121") == (1,) and areas.milan_municipi("20199") == ()
+    assert areas.find_comune("20122").name == "Milano"
+    topic = "servizi_chiusura_scolastica"
+    with directory_database.session() as session:
+        for number in (1, 4, 5):
+            directory.create_point(session, {"name": f"Sportello del Municipio {number}", "kind": "municipal_service",
+                                             "topics": [topic], "areas": [f"Milano – Municipio {number}"]},
+                                   author="op@sportello.example")
+
+        def local(text):
+            return [p.name for p in directory.points_for_area(session, "Milano", topic, municipi=areas.milan_municipi(text))
+                    if p.name.startswith("Sportello del Municipio")]
+
+        assert local("20122") == ["Sportello del Municipio 1", "Sportello del Municipio 4"]
+        assert local("20121") == ["Sportello del Municipio 1"]
+        assert len(local("20199")) == 3  # a CAP the table does not know: every municipio's point
+    from tests.support.desk import desk_app_for
+
+    page = desk_app_for(directory_database).test_client().get(f"/sportelli/?dove=20122&argomento={topic}").get_data(as_text=True)
+    assert '<span id="municipi">Municipi 1, 4</span>' in page
+    assert "Sportello del Municipio 4" in page and "Sportello del Municipio 5" not in page

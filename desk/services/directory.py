@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 from email_validator import EmailNotValidError, validate_email
@@ -63,21 +63,31 @@ def missing_contacts(point: ServicePoint) -> List[str]:
     return [name for name in CONTACT_FIELDS if not getattr(point, name)]
 
 
-def serves_area(point: ServicePoint, comune_name: str) -> bool:
+def serves_area(point: ServicePoint, comune_name: str, municipi: Sequence[int] = ()) -> bool:
     """Online, regional or national services serve every comune; a local point the comuni
-    (or Milan municipi, "Milano – Municipio N") listed in its areas."""
+    (or Milan municipi, "Milano – Municipio N") listed in its areas. For a user in Milan whose
+    CAP names municipi, a point of other municipi only does not serve them."""
     if point.serves_everywhere:
         return True
-    areas = [area.split(" – ")[0].strip().lower() for area in (point.areas or [])]
-    return comune_name.strip().lower() in areas or point.municipality.strip().lower() == comune_name.strip().lower()
+    wanted = comune_name.strip().lower()
+    for area in point.areas or []:
+        municipio = _MUNICIPIO.match(area)
+        if municipio:
+            if wanted == areas.MILANO.lower() and (not municipi or int(municipio.group(1)) in municipi):
+                return True
+        elif area.strip().lower() == wanted:
+            return True
+    return point.municipality.strip().lower() == wanted and not (municipi and any(
+        _MUNICIPIO.match(area) for area in point.areas or []))
 
 
 def points_for_area(session: Session, comune_name: str, topic: Optional[str] = None,
-                    limit: Optional[int] = None) -> List[ServicePoint]:
-    """The active points for a user's comune (optionally for one topic): local ones first,
-    then those serving everywhere; complete ones before those still to complete."""
+                    limit: Optional[int] = None, municipi: Sequence[int] = ()) -> List[ServicePoint]:
+    """The active points for a user's comune (optionally for one topic, and in Milan for the
+    municipi of the user's CAP): local ones first, then those serving everywhere; complete ones
+    before those still to complete."""
     points = [point for point in list_points(session, topic=topic, include_inactive=False)
-              if serves_area(point, comune_name)]
+              if serves_area(point, comune_name, municipi)]
     points.sort(key=lambda point: (point.serves_everywhere, point.to_complete, -_contact_count(point),
                                    point.name.lower()))
     return points[:limit] if limit else points

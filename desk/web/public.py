@@ -53,7 +53,8 @@ def service_points():
     topic = topic if topic in topics else ""
     comune = areas.find_comune(query) if query else None
     with db_session() as session:
-        points = (directory.points_for_area(session, comune.name, topic or None) if comune
+        municipi = areas.milan_municipi(query) if comune and comune.name == areas.MILANO else ()
+        points = (directory.points_for_area(session, comune.name, topic or None, municipi=municipi) if comune
                   else directory.list_points(session, topic=topic or None, include_inactive=False))
         cards = [(point, directory.missing_contacts(point)) for point in points]
         titles = {entry.topic: entry.title_it for entry in knowledge.list_entries(session)}
@@ -64,7 +65,7 @@ def service_points():
         page = render_template(
             "public/service_points.html", query=query, comune=comune, cards=cards, topic=topic,
             topics=titles, kinds=SERVICE_POINT_KINDS, not_found=bool(query and comune is None),
-            tiles=tiles, attribution=settings.map_attribution,
+            tiles=tiles, attribution=settings.map_attribution, municipi=municipi,
         )
     return page, 200, {"Content-Security-Policy": map_csp(origin) if tiles else PUBLIC_CSP}
 
