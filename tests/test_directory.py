@@ -287,6 +287,7 @@ def test_no_point_for_a_topic_means_no_where_to_go_line(action_database):
     assert "Dove rivolgersi" not in messages[0]["text"]
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # filtering in Python: one database is enough
 def test_a_milan_postal_code_gives_the_points_of_its_municipi(directory_database, tmp_path, monkeypatch):
     table = tmp_path / "cap_municipi.yml"
     table.write_text('cap:\n  "20121": [1]\n  "20122": [1, 4]\n', encoding="utf-8")
