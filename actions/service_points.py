@@ -3,7 +3,7 @@ The comune or postal code is read from the message (desk.services.areas); the po
 from the directory, for the topic last answered when there is one."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -45,29 +45,45 @@ class ActionFindServicePoint(Action):
             dispatcher.utter_message(text=text("ask", language), json_message={"service_points": {"asks": "area"}})
             return []
         topic = tracker.get_slot("last_topic")
+        municipi = areas.milan_municipi(latest_text(tracker)) if comune.name == areas.MILANO else ()
+        place = municipi_place(comune.name, municipi, language)
         try:
-            points = await in_session(lambda session: self._points(session, tracker, comune.name, topic))
+            points = await in_session(lambda session: self._points(session, tracker, comune.name, topic, municipi))
         except DatabaseUnavailable:
-            dispatcher.utter_message(text=text("none", language, place=comune.name))
+            dispatcher.utter_message(text=text("none", language, place=place))
             return []
         if not points:
-            dispatcher.utter_message(text=text("none", language, place=comune.name),
+            dispatcher.utter_message(text=text("none", language, place=place),
                                      buttons=[{"title": "Parla con una persona" if language == "it" else "Talk to a person",
                                                "payload": "/request_human"}])
             return []
-        heading = text("found_topic" if topic else "found", language, place=comune.name)
+        heading = text("found_topic" if topic else "found", language, place=place)
         lines = [heading] + ["• " + point_line(point, language) for point in points]
         lines.append(text("missing", language, url=public_page_url(comune.name, topic)))
-        dispatcher.utter_message(text="\n".join(lines), json_message={"service_points": {
-            "comune": comune.name, "istat": comune.istat, "topic": topic, "count": len(points)}})
+        found = {"comune": comune.name, "istat": comune.istat, "topic": topic, "count": len(points)}
+        if municipi:
+            found["municipi"] = list(municipi)
+        dispatcher.utter_message(text="\n".join(lines), json_message={"service_points": found})
         return []
 
     @staticmethod
-    def _points(session, tracker: Tracker, comune_name: str, topic: Optional[str]) -> List[ServicePointCard]:
-        points = directory.points_for_area(session, comune_name, topic, limit=MAX_POINTS) if topic else []
+    def _points(session, tracker: Tracker, comune_name: str, topic: Optional[str],
+                municipi: Sequence[int] = ()) -> List[ServicePointCard]:
+        points = directory.points_for_area(session, comune_name, topic, limit=MAX_POINTS, municipi=municipi) if topic else []
         if not points:
-            points = directory.points_for_area(session, comune_name, None, limit=MAX_POINTS)
+            points = directory.points_for_area(session, comune_name, None, limit=MAX_POINTS, municipi=municipi)
         return [ServicePointCard.of(point) for point in points]
+
+
+def municipi_place(comune_name: str, municipi: Sequence[int], language: str) -> str:
+    """"Milano (Municipio 1)", "Milano (Municipi 1 e 2)", or just the comune."""
+    if not municipi:
+        return comune_name
+    numbers = [str(number) for number in municipi]
+    joined = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + (" e " if language == "it" else " and ") + numbers[-1]
+    word = ("Municipio" if len(numbers) == 1 else "Municipi") if language == "it" else (
+        "Municipio" if len(numbers) == 1 else "Municipi")
+    return f"{comune_name} ({word} {joined})"
 
 
 def public_page_url(comune_name: str, topic: Optional[str]) -> str:

@@ -55,6 +55,10 @@ class Settings:
     # Where the desk is reached by users' browsers (links in chat messages).
     public_url: str = "http://127.0.0.1:8000"
     privacy_url: str = ""
+    # Map tiles for the public page of service points (/sportelli/), e.g.
+    # https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: no map, the list only.
+    map_tiles_url: str = ""
+    map_attribution: str = "© OpenStreetMap contributors"
     # Intakes completed while the database was unreachable wait here to be registered.
     spool_dir: Path = PROJECT_ROOT / "var" / "spool"
     # Desk sessions: cookies only over HTTPS in production; an idle session expires.
@@ -160,6 +164,8 @@ class Settings:
             ),
             public_url=public_url.rstrip("/"),
             privacy_url=environ.get("DIALOGA_PRIVACY_URL", f"{public_url.rstrip('/')}/privacy"),
+            map_tiles_url=environ.get("DIALOGA_MAP_TILES_URL", defaults.map_tiles_url).strip(),
+            map_attribution=environ.get("DIALOGA_MAP_ATTRIBUTION", defaults.map_attribution).strip(),
             spool_dir=Path(environ.get("DIALOGA_SPOOL_DIR", defaults.spool_dir)),
             secure_cookies=_flag(environ.get("DIALOGA_SECURE_COOKIES"), defaults.secure_cookies),
             session_minutes=int(environ.get("DIALOGA_SESSION_MINUTES", defaults.session_minutes)),

@@ -10,3 +10,8 @@ vendor=desk/web/static/vendor
 mkdir -p "$vendor"
 cp node_modules/htmx.org/dist/htmx.min.js "$vendor/htmx.min.js"
 cp node_modules/chart.js/dist/chart.umd.js "$vendor/chart.umd.js"
+# Leaflet for the public map of service points (/sportelli/): script, stylesheet, marker images.
+mkdir -p "$vendor/leaflet/images"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$vendor/leaflet/"
+cp node_modules/leaflet/dist/images/marker-icon.png node_modules/leaflet/dist/images/marker-icon-2x.png \
+   node_modules/leaflet/dist/images/marker-shadow.png "$vendor/leaflet/images/"

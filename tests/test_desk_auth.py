@@ -247,6 +247,9 @@ def test_a_copied_cookie_stops_working_after_an_administrator_changes_the_accoun
 PUBLIC_ENDPOINTS = {
     "auth.login", "health.healthz", "public.privacy", "static", "telegram_webhook.receive",
     "widget.script", "widget.demo", "widget.hours", "widget.new_session", "widget.send_message", "widget.updates",
+    "widget.notices_by_email",  # the widget session's signed token, like the other widget endpoints
+    # an update notice e-mail's unsubscribe link: the signed token is the credential (tests/test_update_notices_email.py)
+    "public.unsubscribe",
     # users' follow-up pages: a signed, expiring link is the credential (tests/test_follow_up_page.py)
     "follow_up.show", "follow_up.answer", "follow_up.close",
     # the model server: the assistants' own token is the credential (tests/test_models_page.py)

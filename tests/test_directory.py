@@ -173,6 +173,30 @@ def test_an_operator_creates_and_edits_a_point(directory_database, desk_login):
     assert response.status_code == 302
     point = point_named(directory_database, "Sportello di prova")
     assert point.opening_hours == "mar 14-17" and not point.active
+    # Where it serves, its official source and the day it was read, its place on the map.
+    placed = dict(form, areas="Sesto San Giovanni\nmilano - municipio 3", source_url="https://www.comune.example/sportello",
+                  checked_on="2026-11-30", latitude="45,5336", longitude="9.2301")
+    assert post_form(client, f"/directory/{point.id}", placed).status_code == 302
+    point = point_named(directory_database, "Sportello di prova")
+    assert point.areas == ["Sesto San Giovanni", "Milano – Municipio 3"] and not point.serves_everywhere
+    assert point.source_url == "https://www.comune.example/sportello" and point.checked_on.isoformat() == "2026-11-30"
+    assert (point.latitude, point.longitude) == (45.5336, 9.2301)
+    with directory_database.session() as session:
+        assert directory.points_for_area(session, "Sesto San Giovanni", "permessi_104")[0].name == "Sportello di prova"
+    page = client.get(f"/directory/{point.id}").get_data(as_text=True)
+    assert "Milano – Municipio 3</textarea>" in page and 'value="2026-11-30"' in page
+    history = page.split('id="history"')[1]
+    assert [int(v) for v in re.findall(r'data-version="(\d+)"', history)] == [3, 2, 1]
+    assert "https://www.comune.example/sportello (2026-11-30)" in history
+    wrong = dict(placed, areas="Atlantide\nMilano – Municipio 12", checked_on="30/11/2026", latitude="nord",
+                 source_url="ftp://x.example", serves_everywhere="on")
+    response = post_form(client, f"/directory/{point.id}", wrong)
+    said = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for message in ("Aree sconosciute: Atlantide, Milano – Municipio 12", "Data non valida", "Un numero tra -90 e 90",
+                    "La fonte deve essere un indirizzo http"):
+        assert message in said
+    assert point_named(directory_database, "Sportello di prova").version == 3  # nothing saved
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -263,3 +287,32 @@ def test_operator_text_in_a_point_stays_on_its_own_line(action_database):
 def test_no_point_for_a_topic_means_no_where_to_go_line(action_database):
     messages, _ = run(ActionAnswerTopic(), tracker("fringe benefit", "fringe_benefit_soglie", slots={"language": "it"}))
     assert "Dove rivolgersi" not in messages[0]["text"]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # filtering in Python: one database is enough
+def test_a_milan_postal_code_gives_the_points_of_its_municipi(directory_database, tmp_path, monkeypatch):
+    table = tmp_path / "cap_municipi.yml"
+    table.write_text('cap:\n  "20121": [1]\n  "20122": [1, 4]\n', encoding="utf-8")
+    monkeypatch.setattr(areas, "CAP_MUNICIPI_FILE", table)
+    assert areas.milan_municipi("sportello vicino a 20122") == (1, 4)  # a CAP spanning two municipi: both
+    assert areas.milan_municipi("abito al 20121") == (1,) and areas.milan_municipi("20199") == ()
+    assert areas.find_comune("20122").name == "Milano"
+    topic = "servizi_chiusura_scolastica"
+    with directory_database.session() as session:
+        for number in (1, 4, 5):
+            directory.create_point(session, {"name": f"Sportello del Municipio {number}", "kind": "municipal_service",
+                                             "topics": [topic], "areas": [f"Milano – Municipio {number}"]},
+                                   author="op@sportello.example")
+
+        def local(text):
+            return [p.name for p in directory.points_for_area(session, "Milano", topic, municipi=areas.milan_municipi(text))
+                    if p.name.startswith("Sportello del Municipio")]
+
+        assert local("20122") == ["Sportello del Municipio 1", "Sportello del Municipio 4"]
+        assert local("20121") == ["Sportello del Municipio 1"]
+        assert len(local("20199")) == 3  # a CAP the table does not know: every municipio's point
+    from tests.support.desk import desk_app_for
+
+    page = desk_app_for(directory_database).test_client().get(f"/sportelli/?dove=20122&argomento={topic}").get_data(as_text=True)
+    assert '<span id="municipi">Municipi 1, 4</span>' in page
+    assert "Sportello del Municipio 4" in page and "Sportello del Municipio 5" not in page

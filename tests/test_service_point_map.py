@@ -60,3 +60,60 @@ def test_the_page_works_in_chromium_without_javascript(map_app):
         page.screenshot(path=str(ARTIFACTS / "service-point-map-rho.png"), full_page=True)
         assert blocked == []  # no tile server, no CDN: nothing outside the desk is loaded
         context.close()
+
+
+# A 1x1 transparent PNG: every tile of the stand-in tile server.
+TILE = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002"
+                     "000100e527de240000000049454e44ae426082")
+
+
+class TileServer:
+    """Answers every /tiles/{z}/{x}/{y}.png and records the paths asked for."""
+
+    def __init__(self):
+        self.asked = []
+
+    def __call__(self, environ, start_response):
+        self.asked.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "image/png"), ("Content-Length", str(len(TILE)))])
+        return [TILE]
+
+
+@needs_chromium
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # the page only reads: one database is enough
+def test_with_a_tile_server_configured_the_points_show_on_a_map_too(seeded_database):
+    from desk.services import directory
+    from tests.support.desk import desk_app_for
+
+    with seeded_database.session() as session:
+        seed_directory(session, SEED_FILE)
+        for key, place in (("ambiti-sociali", (45.5287, 9.0400)), ("patronati", (45.4642, 9.1900))):
+            point = next(p for p in directory.list_points(session) if p.seed_key == key)
+            directory.update_point(session, point, {"latitude": place[0], "longitude": place[1]}, author="test")
+    tiles = TileServer()
+    with serving(tiles) as tile_url:
+        app = desk_app_for(seeded_database, map_tiles_url=f"{tile_url}/tiles/{{z}}/{{x}}/{{y}}.png")
+        response = app.test_client().get("/sportelli/?dove=Rho&argomento=assistenza_anziani")
+        policy = response.headers["Content-Security-Policy"]
+        assert f"img-src 'self' {tile_url};" in policy and "script-src 'self';" in policy
+        assert "<script>" not in response.get_data(as_text=True)  # no inline script
+        with serving(app) as url, chromium() as browser:
+            page = browser.new_page()
+            elsewhere, problems = [], []
+            page.on("request", lambda request: elsewhere.append(request.url)
+                    if not request.url.startswith((url, tile_url)) else None)
+            page.on("response", lambda answer: problems.append(answer.url) if answer.status >= 400 else None)
+            page.on("console", lambda message: problems.append(message.text)
+                    if "Content Security Policy" in message.text else None)
+            page.goto(f"{url}/sportelli/?dove=Rho&argomento=assistenza_anziani")
+            page.wait_for_selector("#service-map:not([hidden]) .leaflet-marker-icon")
+            placed = page.locator("li[data-lat]").count()
+            assert placed >= 1 and page.locator("#service-map .leaflet-marker-icon").count() == placed
+            page.wait_for_function("document.querySelectorAll('#service-map img.leaflet-tile-loaded').length > 0")
+            page.screenshot(path=str(ARTIFACTS / "service-point-map-leaflet.png"), full_page=True)
+    assert elsewhere == [] and problems == [] and tiles.asked
+    assert all(path.startswith("/tiles/") and path.endswith(".png") for path in tiles.asked)
+    # Without a tile server, the same page has no map and runs no script.
+    page = desk_app_for(seeded_database).test_client().get("/sportelli/?dove=Rho").get_data(as_text=True)
+    assert "service-map" not in page and "<script" not in page

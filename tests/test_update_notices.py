@@ -80,3 +80,24 @@ def test_list_cancel_and_erase(seeded_database):
 def test_a_bad_email_is_refused(seeded_database):
     with seeded_database.session() as session, pytest.raises(InvalidEmail):
         update_notices.subscribe(session, "widget", "w", "part_time", "it", email="not an address")
+
+
+def test_a_cancelled_subscription_forgets_the_email_and_is_purged_after_its_retention(seeded_database):
+    from desk.services.privacy import purge
+    from desk.services.privacy.retention import RetentionPolicy
+
+    with seeded_database.session() as session:
+        update_notices.subscribe(session, "widget", "w-7", "part_time", "it", email="anna@example.org", now=NOW)
+        update_notices.subscribe(session, "telegram", "7", "part_time", "it", now=NOW)
+        publish_rules_change(session, "part_time", NOW)
+        update_notices.cancel(session, "widget", "w-7", now=NOW)
+        [cancelled] = session.scalars(select(UpdateSubscription).where(UpdateSubscription.address == "w-7")).all()
+        assert cancelled.email is None
+    policy = RetentionPolicy.defaults()
+    assert purge.run_purge(seeded_database, policy, "s" * 32, "test", now=NOW + timedelta(days=29)
+                           ).counts["update_subscriptions"] == 0
+    assert purge.run_purge(seeded_database, policy, "s" * 32, "test", now=NOW + timedelta(days=31)
+                           ).counts["update_subscriptions"] == 1
+    with seeded_database.session() as session:
+        assert [s.address for s in session.scalars(select(UpdateSubscription))] == ["7"]  # the active one stays
+        assert [n.address for n in session.scalars(select(UpdateNotice))] == ["7"]

@@ -3,19 +3,25 @@
 A round first queues e-mail copies of widget replies left unread too long (for tickets with
 an e-mail contact), then sends every due e-mail. Each is claimed with the outbox's lease
 (row locks skipped on PostgreSQL, the write lock on SQLite), so that several workers never
-send the same e-mail; it is marked sent only after the SMTP server accepted it."""
+send the same e-mail; it is marked sent only after the SMTP server accepted it.
+
+Update notices by e-mail (no ticket) are written from their subscription: one whose
+subscription was cancelled or erased meanwhile is not sent (failed, with the reason)."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, List
+from typing import Callable, List, Optional, Tuple, Union
 
-from bot.email.message import OutgoingEmail, Sender, compose
+from sqlalchemy import select
+
+from bot.email.message import NoticeEmail, OutgoingEmail, Sender, compose
 from bot.email.smtp import Outcome, SmtpServer, send
 from desk.config import Settings
 from desk.db import Database
-from desk.models import OutboundMessage, Ticket
-from desk.services import outbox
+from desk.models import OutboundKind, OutboundMessage, Ticket, UpdateNotice, UpdateSubscription
+from desk.services import knowledge, outbox
+from desk.services.update_notices import UnsubscribeLinks
 from desk.services.email_routing import EMAIL_CHANNEL
 from desk.services.follow_up import FollowUpLinks
 
@@ -57,18 +63,44 @@ class EmailDelivery:
         with self.database.session() as session:
             return outbox.email_unread_widget_messages(session, self.settings.email_after_unread_minutes)
 
-    def claim_due(self, limit: int) -> List[OutgoingEmail]:
+    def claim_due(self, limit: int) -> List[Union[OutgoingEmail, NoticeEmail]]:
+        return self._claim(limit)[0]
+
+    def _claim(self, limit: int) -> Tuple[List[Union[OutgoingEmail, NoticeEmail]], List[int]]:
+        """The claimed e-mails to send, and the ids of those dropped (a cancelled notice)."""
         with self.database.session() as session:
             rows = outbox.claim_due(session, EMAIL_CHANNEL, limit=limit, lease_seconds=LEASE_SECONDS)
-            outgoing = []
+            outgoing, dropped = [], []
             for row in rows:
                 if row.ticket_id is None:
-                    # Topic update notices by e-mail have no template yet (no ticket: no reference,
-                    # no follow-up page): failed visibly rather than sent half-formed.
-                    outbox.mark_failed(session, row, "e-mail without a ticket: not supported yet")
+                    notice = self._notice(session, row)
+                    if notice is None:
+                        dropped.append(row.id)
+                    else:
+                        outgoing.append(notice)
                     continue
                 outgoing.append(self._outgoing(session, row))
-            return outgoing
+            return outgoing, dropped
+
+    def _notice(self, session, row: OutboundMessage) -> Optional[NoticeEmail]:
+        """An update notice, while its subscription still wants it by e-mail at this address."""
+        found = session.execute(
+            select(UpdateNotice, UpdateSubscription)
+            .join(UpdateSubscription, UpdateSubscription.id == UpdateNotice.subscription_id)
+            .where(UpdateNotice.outbound_message_id == row.id)).first()
+        if row.kind != OutboundKind.UPDATE_NOTICE.value or found is None:
+            outbox.mark_failed(session, row, "e-mail without a ticket or a subscription")
+            return None
+        notice, subscription = found
+        if subscription.cancelled_at is not None or subscription.email != row.address:
+            outbox.mark_failed(session, row, "subscription cancelled before delivery")
+            return None
+        entry = knowledge.find_entry(session, notice.topic)
+        title = entry.title(row.language) if entry is not None else notice.topic
+        return NoticeEmail(
+            id=row.id, language=row.language, address=row.address, title=title, body=row.body,
+            unsubscribe_url=UnsubscribeLinks(self.settings.secret_key).url_for(self.settings.public_url, subscription),
+        )
 
     def _outgoing(self, session, row: OutboundMessage) -> OutgoingEmail:
         ticket = session.get(Ticket, row.ticket_id)
@@ -87,8 +119,11 @@ class EmailDelivery:
         """Up to `limit` due e-mails, claimed one at a time: a lease only ever covers one send."""
         done = DeliveryRound(unread_copies=self.queue_unread_copies())
         for _ in range(limit):
-            claimed = self.claim_due(1)
+            claimed, dropped = self._claim(1)
+            done.failed.extend(dropped)
             if not claimed:
+                if dropped:
+                    continue
                 break
             email = claimed[0]
             outcome = self.send(self.server, compose(email, self.sender))

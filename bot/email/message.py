@@ -4,7 +4,11 @@ Multipart plain text + HTML from Jinja2 templates (HTML autoescaped), in the tic
 language. The subject carries the reference; Reply-To is the desk's mailbox. The ticket's
 first e-mail has the Message-ID <dialoga.REF@domain>, and every later one answers it
 (In-Reply-To and References), so mail clients keep a ticket's e-mails in one thread. No
-images, nothing remote, no tracking: the one link is the ticket's follow-up page."""
+images, nothing remote, no tracking: the one link is the ticket's follow-up page.
+
+An update notice (a topic's rules changed) belongs to no ticket: its e-mail (NoticeEmail,
+templates notice.*) has the topic in the subject, the new answer's first lines with the source,
+and an unsubscribe link, also as List-Unsubscribe with one-click (RFC 8058)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,6 +41,18 @@ class OutgoingEmail:
     body: str
     follow_up_url: str
     first_email_id: int  # the ticket's first e-mail: the root of its thread
+
+
+@dataclass(frozen=True)
+class NoticeEmail:
+    """An update notice to a subscriber's e-mail address."""
+
+    id: int
+    language: str
+    address: str
+    title: str  # the topic, in the subscriber's language
+    body: str  # the new answer's first lines and the source (desk.services.update_notices)
+    unsubscribe_url: str
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,43 @@ def content_of(email: OutgoingEmail, sender: Sender) -> dict:
     }
 
 
+def notice_content_of(email: NoticeEmail) -> dict:
+    language = email.language if email.language in ("it", "en") else "it"
+    return {
+        "language": language,
+        "greeting": say("greeting_anonymous", language),
+        "intro": say("intro_update_notice", language, title=email.title),
+        "body": email.body,
+        "unsubscribe": say("unsubscribe", language),
+        "unsubscribe_button": say("unsubscribe_button", language),
+        "unsubscribe_url": email.unsubscribe_url,
+        "signature": say("signature", language),
+        "why": say("why_update_notice", language, title=email.title),
+    }
+
+
+def compose_notice(email: NoticeEmail, sender: Sender) -> EmailMessage:
+    content = notice_content_of(email)
+    domain = mail_domain(sender.from_address)
+    message = EmailMessage()
+    message["Subject"] = say("subject_update_notice", email.language, title=email.title)
+    message["From"] = sender.from_address
+    message["To"] = email.address
+    message["Reply-To"] = sender.reply_to or sender.from_address
+    message["Date"] = format_datetime(utcnow().replace(tzinfo=timezone.utc))
+    message["Message-ID"] = f"<dialoga.notice.{email.id}@{domain}>"
+    message["Content-Language"] = content["language"]
+    message["Auto-Submitted"] = "auto-generated"
+    message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(_templates().get_template("notice.txt").render(**content))
+    message.add_alternative(_templates().get_template("notice.html").render(**content), subtype="html")
+    return message
+
+
 def compose(email: OutgoingEmail, sender: Sender) -> EmailMessage:
+    if isinstance(email, NoticeEmail):
+        return compose_notice(email, sender)
     content = content_of(email, sender)
     domain = mail_domain(sender.from_address)
     message = EmailMessage()

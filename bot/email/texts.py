@@ -16,6 +16,23 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "it": "[{ref}] Il link per seguire la tua richiesta",
         "en": "[{ref}] The link to follow your request",
     },
+    "subject_update_notice": {
+        "it": "Sono cambiate le regole: {title}",
+        "en": "The rules have changed: {title}",
+    },
+    "intro_update_notice": {
+        "it": "sono cambiate le regole di un argomento che segui, «{title}». Ecco l'inizio della nuova risposta:",
+        "en": "the rules of a topic you follow, \"{title}\", have changed. This is how the new answer begins:",
+    },
+    "unsubscribe": {
+        "it": "Per la risposta completa chiedi di nuovo allo sportello virtuale. Non vuoi più ricevere avvisi su questo argomento? Annulla l'iscrizione (il tuo indirizzo viene cancellato):",
+        "en": "For the full answer ask the virtual desk again. Don't want notices on this topic any more? Unsubscribe (your address is deleted):",
+    },
+    "unsubscribe_button": {"it": "Annulla l'iscrizione", "en": "Unsubscribe"},
+    "why_update_notice": {
+        "it": "Ricevi questa e-mail perché hai chiesto allo sportello virtuale «Dialoga con noi» di avvisarti per e-mail se cambiano le regole di «{title}», dando il tuo consenso. Al massimo un avviso al giorno.",
+        "en": "You are receiving this e-mail because you asked the \"Dialoga con noi\" virtual desk, with your consent, to tell you by e-mail when the rules on \"{title}\" change. At most one notice a day.",
+    },
     "greeting": {"it": "Buongiorno {name},", "en": "Hello {name},"},
     "greeting_anonymous": {"it": "Buongiorno,", "en": "Hello,"},
     "intro_reply": {

@@ -27,7 +27,7 @@ from bot.widget.replies import LANGUAGES, widget_messages
 from bot.widget.texts import MAX_TEXT_LENGTH, say
 from desk.config import Settings
 from desk.db import DatabaseUnavailable
-from desk.services import outbox
+from desk.services import outbox, update_notices
 from desk.services.business_hours import BusinessCalendar
 from desk.services.conversations import AssistantClient, AssistantUnavailable, InboundMessage, unavailable_text
 from desk.services.rate_limit import Limit, RateLimiter, limiter_for
@@ -269,6 +269,30 @@ def updates():
             for message in pending
         ]
     return jsonify(messages=shaped, last_id=max([m["id"] for m in shaped], default=int(after)))
+
+
+@blueprint.post("/widget/api/subscriptions/email")
+def notices_by_email():
+    """The user's e-mail, with explicit consent, for the update notices this conversation
+    subscribed to: they then go by e-mail instead of waiting for the next visit."""
+    signed = _signed_session(request_language())
+    body = _json_body(request_language())
+    language = _language(body.get("lang"))
+    session_id = _authorised_session(body.get("session"), signed, language)
+    _within_limit("messages", session_id, gateway().settings.widget_messages_per_minute, language)
+    email = body.get("email")
+    if not isinstance(email, str) or not email.strip() or len(email) > 200:
+        raise WidgetError(400, "bad_email", language)
+    if body.get("consent") is not True:
+        raise WidgetError(400, "consent_needed", language)
+    try:
+        with db_session() as session:
+            count = update_notices.set_email(session, CHANNEL, session_id, email, consent=True)
+    except update_notices.InvalidEmail:
+        raise WidgetError(400, "bad_email", language) from None
+    if not count:
+        raise WidgetError(409, "no_subscription", language)
+    return jsonify(subscriptions=count, message=say("notices_by_email", language, count=str(count)))
 
 
 @blueprint.get("/widget/api/hours")

@@ -89,6 +89,9 @@ def _apply_custom(message: Dict[str, Any], custom: Dict[str, Any]) -> None:
         message["escalation"] = str(custom["escalation"])
         if custom.get("asks"):
             message["asks"] = str(custom["asks"])
+    subscription = custom.get("subscription")
+    if isinstance(subscription, dict) and subscription.get("status") in ("active", "cancelled"):
+        message["subscription"] = {"topic": str(subscription.get("topic") or ""), "status": subscription["status"]}
     ticket = custom.get("ticket")
     if isinstance(ticket, dict) and ticket.get("ref"):
         message["ticket"] = {"ref": str(ticket["ref"]), "status": str(ticket.get("status") or "")}

@@ -32,6 +32,22 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "it": "Lo sportello non riesce a leggere i messaggi in questo momento: riprovo tra poco.",
         "en": "The desk cannot read its messages right now: I will try again shortly.",
     },
+    "bad_email": {
+        "it": "Questo indirizzo e-mail non sembra valido: controllalo e riprova.",
+        "en": "This e-mail address does not look valid: please check it and try again.",
+    },
+    "consent_needed": {
+        "it": "Per ricevere gli avvisi per e-mail serve il tuo consenso: spunta la casella.",
+        "en": "To get the notices by e-mail we need your consent: please tick the box.",
+    },
+    "no_subscription": {
+        "it": "Non hai avvisi attivi in questa conversazione: premi prima «Avvisami se cambia» sotto una risposta.",
+        "en": "You have no active notices in this conversation: first press \"Notify me if it changes\" under an answer.",
+    },
+    "notices_by_email": {
+        "it": "Fatto: gli avvisi ({count}) arriveranno per e-mail all'indirizzo che hai indicato, al massimo uno al giorno. Ogni e-mail ha un link per annullare l'iscrizione.",
+        "en": "Done: the notices ({count}) will come by e-mail to the address you gave, at most one a day. Every e-mail has a link to unsubscribe.",
+    },
     "hours_open": {"it": "Operatori in servizio ora ({hours})", "en": "Operators available now ({hours})"},
     "hours_closed": {
         "it": "Operatori non in servizio: riapriamo {when}",

@@ -52,7 +52,12 @@
       unread: function (n) { return n === 1 ? "1 nuovo messaggio" : n + " nuovi messaggi"; },
       offline: "Non riesco a contattare lo sportello. Controlla la connessione e riprova.",
       conversation: "Conversazione",
-      opensNewWindow: "(si apre in una nuova finestra)"
+      opensNewWindow: "(si apre in una nuova finestra)",
+      emailOffer: "Preferisci ricevere gli avvisi per e-mail invece che qui?",
+      emailLabel: "Il tuo indirizzo e-mail",
+      emailConsent: "Acconsento a ricevere per e-mail gli avvisi degli argomenti che seguo (al massimo uno al giorno). " +
+        "L'indirizzo serve solo a questo e viene cancellato quando annullo l'iscrizione.",
+      emailSubmit: "Ricevi per e-mail"
     },
     en: {
       launcher: "Chat with us",
@@ -81,7 +86,12 @@
       unread: function (n) { return n === 1 ? "1 new message" : n + " new messages"; },
       offline: "I can't reach the desk. Please check your connection and try again.",
       conversation: "Conversation",
-      opensNewWindow: "(opens in a new window)"
+      opensNewWindow: "(opens in a new window)",
+      emailOffer: "Would you rather get the notices by e-mail instead of here?",
+      emailLabel: "Your e-mail address",
+      emailConsent: "I agree to receive by e-mail the notices on the topics I follow (at most one a day). " +
+        "The address is used only for this and is deleted when I unsubscribe.",
+      emailSubmit: "Get them by e-mail"
     }
   };
   var MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -101,7 +111,7 @@
     "* { box-sizing: border-box; }",
     ".root { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif; font-size: 15px;",
     "  line-height: 1.45; color: #1b1b1b; }",
-    "button, textarea { font: inherit; }",
+    "button, textarea, input { font: inherit; }",
     // Two rings, so the focus shows on the white panel (dark ring) and on the blue header (light ring).
     ":focus-visible { outline: 3px solid #1b1b1b; outline-offset: 2px; box-shadow: 0 0 0 2px #f2a900; }",
     ".header :focus-visible { outline-color: #fff; }",
@@ -146,6 +156,14 @@
     ".choice.thumb { display: inline-flex; align-items: center; justify-content: center; min-width: 44px; padding: 4px 10px; }",
     ".choice:disabled { cursor: default; border-color: #b8b8b8; color: #6a6a6a; background: #f0f0f0; }",
     ".choice[aria-pressed='true'] { border-color: #0b4f8a; background: #0b4f8a; color: #fff; }",
+    ".email-form { max-width: 92%; margin-top: 6px; padding: 8px 10px; border: 1px solid #d0d0d4; border-radius: 10px;",
+    "  background: #fff; font-size: 14px; }",
+    ".email-form p { margin: 0 0 6px; }",
+    ".email-form label { display: block; margin: 4px 0; }",
+    ".email-form input[type=email] { width: 100%; min-height: 38px; padding: 6px 8px; border: 1.5px solid #6e6e73;",
+    "  border-radius: 6px; }",
+    ".email-form .consent { display: flex; gap: 6px; align-items: flex-start; }",
+    ".email-form .error { color: #b3261e; font-weight: 600; }",
     ".typing .bubble { display: inline-flex; gap: 4px; align-items: center; }",
     ".dot { width: 7px; height: 7px; border-radius: 50%; background: #555; animation: blink 1.2s infinite both; }",
     ".dot:nth-child(2) { animation-delay: .2s; } .dot:nth-child(3) { animation-delay: .4s; }",
@@ -342,7 +360,50 @@
       el("span", { className: "who", text: whoLabel(item.role) }), bubble]);
     if (item.source) node.appendChild(renderMeta(item));
     if (item.buttons && item.buttons.length) node.appendChild(renderChoices(item));
+    if (item.subscription && item.subscription.status === "active" && !item.emailGiven) {
+      node.appendChild(renderEmailForm(item));
+    }
     return node;
+  }
+
+  /* Under "you will find the notice here": the notices by e-mail instead, with explicit consent.
+     The address goes to the desk only; it is never kept in this browser. */
+  function renderEmailForm(item) {
+    var formId = "dialoga-email-" + item.id;
+    var address = el("input", { type: "email", id: formId, name: "email", required: true, maxlength: 200,
+      autocomplete: "email" });
+    var consent = el("input", { type: "checkbox", name: "consent", required: true, id: formId + "-consent" });
+    var error = el("p", { className: "error", role: "alert", hidden: true });
+    var submit = el("button", { type: "submit", className: "choice", text: t("emailSubmit") });
+    var form = el("form", { className: "email-form", novalidate: true }, [
+      el("p", { text: t("emailOffer") }),
+      el("label", { "for": formId, text: t("emailLabel") }), address,
+      el("label", { className: "consent", "for": formId + "-consent" }, [consent, t("emailConsent")]),
+      error, submit
+    ]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submit.disabled = true;
+      api("/widget/api/subscriptions/email", { method: "POST", authorised: true,
+        body: { session: state.session, email: address.value, consent: consent.checked, lang: state.language } })
+        .then(function (answer) {
+          if (!answer.ok) {
+            error.textContent = answer.data.message || t("offline");
+            error.hidden = false;
+            submit.disabled = false;
+            return;
+          }
+          item.emailGiven = true;
+          save();
+          form.remove();
+          addItem({ role: "notice", text: answer.data.message });
+        }).catch(function () {
+          error.textContent = t("offline");
+          error.hidden = false;
+          submit.disabled = false;
+        });
+    });
+    return form;
   }
 
   function renderMeta(item) {
@@ -520,7 +581,7 @@
       addItem({
         role: "bot", text: message.text, buttons: message.buttons || [], source: message.source || null,
         source_url: message.source_url || null, verified_on: message.verified_on || null,
-        clarify: message.clarify || null
+        clarify: message.clarify || null, subscription: message.subscription || null
       });
       if (message.escalation === "intake" && message.asks === "role") intakeStarted = true;
     });

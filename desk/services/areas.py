@@ -1,5 +1,7 @@
 """Where a user is: a comune of the ATS Milano area found in a message by name or postal
-code (CAP), from data/directory/comuni_ats_milano.yml. Pure lookups over a loaded table."""
+code (CAP), from data/directory/comuni_ats_milano.yml, and for a Milan CAP (201xx) the
+municipio or municipi it covers, from data/directory/cap_municipi_milano.yml. Pure lookups
+over loaded tables."""
 from __future__ import annotations
 
 import re
@@ -14,6 +16,8 @@ import yaml
 from desk.config import PROJECT_ROOT
 
 COMUNI_FILE = PROJECT_ROOT / "data" / "directory" / "comuni_ats_milano.yml"
+CAP_MUNICIPI_FILE = PROJECT_ROOT / "data" / "directory" / "cap_municipi_milano.yml"
+MILANO = "Milano"
 _CAP = re.compile(r"(?<!\d)(2\d{4})(?!\d)")
 
 
@@ -64,3 +68,27 @@ def comune_named(name: str, comuni: Optional[Tuple[Comune, ...]] = None) -> Opti
 
 def names(comuni: Optional[Tuple[Comune, ...]] = None) -> List[str]:
     return [comune.name for comune in (comuni or load_comuni())]
+
+
+def load_cap_municipi(path: Optional[Path] = None) -> Dict[str, Tuple[int, ...]]:
+    """{CAP: (municipio, ...)}; a CAP that spans several municipi names all of them."""
+    return _load_cap_municipi(path or CAP_MUNICIPI_FILE)
+
+
+@lru_cache(maxsize=4)
+def _load_cap_municipi(path: Path) -> Dict[str, Tuple[int, ...]]:
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        rows = (yaml.safe_load(handle) or {}).get("cap") or {}
+    return {str(cap): tuple(sorted({int(number) for number in numbers})) for cap, numbers in rows.items()}
+
+
+def milan_municipi(text: str, mapping: Optional[Dict[str, Tuple[int, ...]]] = None) -> Tuple[int, ...]:
+    """The municipi of Milan that a CAP written in the text covers; () when the text has no Milan
+    CAP, or one the table does not know (then every point serving Milan applies)."""
+    mapping = load_cap_municipi() if mapping is None else mapping
+    for cap in _CAP.findall(text or ""):
+        if cap in mapping:
+            return mapping[cap]
+    return ()

@@ -3,9 +3,11 @@ the points the assistant names for a topic, and idempotent seeding from YAML."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 from email_validator import EmailNotValidError, validate_email
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from desk.models import SERVICE_POINT_KINDS, ServicePoint, ServicePointVersion
 from desk.models.base import utcnow
+from desk.services import areas
 from desk.services.validation import InvalidFields, is_web_url
 from desk.text import printable
 from desk.topics import load_topics
@@ -60,21 +63,31 @@ def missing_contacts(point: ServicePoint) -> List[str]:
     return [name for name in CONTACT_FIELDS if not getattr(point, name)]
 
 
-def serves_area(point: ServicePoint, comune_name: str) -> bool:
+def serves_area(point: ServicePoint, comune_name: str, municipi: Sequence[int] = ()) -> bool:
     """Online, regional or national services serve every comune; a local point the comuni
-    (or Milan municipi, "Milano – Municipio N") listed in its areas."""
+    (or Milan municipi, "Milano – Municipio N") listed in its areas. For a user in Milan whose
+    CAP names municipi, a point of other municipi only does not serve them."""
     if point.serves_everywhere:
         return True
-    areas = [area.split(" – ")[0].strip().lower() for area in (point.areas or [])]
-    return comune_name.strip().lower() in areas or point.municipality.strip().lower() == comune_name.strip().lower()
+    wanted = comune_name.strip().lower()
+    for area in point.areas or []:
+        municipio = _MUNICIPIO.match(area)
+        if municipio:
+            if wanted == areas.MILANO.lower() and (not municipi or int(municipio.group(1)) in municipi):
+                return True
+        elif area.strip().lower() == wanted:
+            return True
+    return point.municipality.strip().lower() == wanted and not (municipi and any(
+        _MUNICIPIO.match(area) for area in point.areas or []))
 
 
 def points_for_area(session: Session, comune_name: str, topic: Optional[str] = None,
-                    limit: Optional[int] = None) -> List[ServicePoint]:
-    """The active points for a user's comune (optionally for one topic): local ones first,
-    then those serving everywhere; complete ones before those still to complete."""
+                    limit: Optional[int] = None, municipi: Sequence[int] = ()) -> List[ServicePoint]:
+    """The active points for a user's comune (optionally for one topic, and in Milan for the
+    municipi of the user's CAP): local ones first, then those serving everywhere; complete ones
+    before those still to complete."""
     points = [point for point in list_points(session, topic=topic, include_inactive=False)
-              if serves_area(point, comune_name)]
+              if serves_area(point, comune_name, municipi)]
     points.sort(key=lambda point: (point.serves_everywhere, point.to_complete, -_contact_count(point),
                                    point.name.lower()))
     return points[:limit] if limit else points
@@ -149,16 +162,46 @@ def clean(content: Dict[str, Any]) -> Dict[str, Any]:
         elif name == "topics":
             cleaned[name] = sorted({str(item).strip() for item in (value or []) if str(item).strip()})
         elif name == "areas":
-            cleaned[name] = [" ".join(printable(str(item)).split()) for item in (value or []) if str(item).strip()]
+            cleaned[name] = [_area_name(item) for item in (value or []) if str(item).strip()]
         elif name == "checked_on":
-            cleaned[name] = _as_date(value)
+            try:
+                cleaned[name] = _as_date(value)
+            except ValueError:
+                cleaned[name] = str(value)  # validate() says what is wrong
         elif name in ("latitude", "longitude"):
-            cleaned[name] = float(value) if value not in (None, "") else None
+            try:
+                cleaned[name] = float(str(value).replace(",", ".")) if value not in (None, "") else None
+            except ValueError:
+                cleaned[name] = str(value)
         elif name in ("opening_hours", "notes", "source"):
             cleaned[name] = printable(str(value or "")).strip()
         else:
             cleaned[name] = " ".join(printable(str(value or "")).split())
     return cleaned
+
+
+_MUNICIPIO = re.compile(r"^milano\s*[-–—]?\s*municipio\s+(\d+)$", re.IGNORECASE)
+MILAN_MUNICIPI = 9
+
+
+def _area_name(value: Any) -> str:
+    """A comune's name, or a Milan municipio written the one way: "Milano – Municipio N"."""
+    text = " ".join(printable(str(value)).split())
+    municipio = _MUNICIPIO.match(text)
+    return f"Milano – Municipio {int(municipio.group(1))}" if municipio else text
+
+
+def unknown_areas(values: List[str]) -> List[str]:
+    known = {name.lower() for name in areas.names()}
+    wrong = []
+    for value in values:
+        municipio = _MUNICIPIO.match(value)
+        if municipio:
+            if not 1 <= int(municipio.group(1)) <= MILAN_MUNICIPI:
+                wrong.append(value)
+        elif value.lower() not in known:
+            wrong.append(value)
+    return wrong
 
 
 def _as_date(value: Any):
@@ -206,6 +249,22 @@ def validate(content: Dict[str, Any]) -> Dict[str, str]:
         errors["website"] = "Il sito deve essere un indirizzo http:// o https://."
     if content.get("source_url") and "source_url" not in errors and not is_web_url(content["source_url"]):
         errors["source_url"] = "La fonte deve essere un indirizzo http:// o https://."
+    checked_on = content.get("checked_on")
+    if checked_on is not None and not isinstance(checked_on, date):
+        errors["checked_on"] = "Data non valida (aaaa-mm-gg)."
+    elif checked_on is not None and checked_on > utcnow().date() + timedelta(days=1):
+        errors["checked_on"] = "La data di verifica non può essere futura."
+    for name, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
+        value = content.get(name)
+        if value is not None and not (isinstance(value, float) and low <= value <= high):
+            errors[name] = f"Un numero tra {low} e {high} (gradi decimali, es. 45.4642)."
+    if ("latitude" in content or "longitude" in content) and (content.get("latitude") is None) != (
+            content.get("longitude") is None) and not (errors.get("latitude") or errors.get("longitude")):
+        errors["longitude" if content.get("longitude") is None else "latitude"] = "Servono sia la latitudine sia la longitudine."
+    wrong_areas = unknown_areas(content.get("areas") or [])
+    if wrong_areas:
+        errors["areas"] = ("Aree sconosciute: " + ", ".join(wrong_areas) +
+                           ". Scrivi il nome di un comune dell'area ATS Milano o «Milano – Municipio N» (1–9).")
     unknown = sorted(set(content.get("topics") or []) - set(load_topics()))
     if unknown:
         errors["topics"] = "Argomenti sconosciuti: " + ", ".join(unknown)

@@ -4,7 +4,12 @@ notice through the outbox, at most one a day per user.
 
 Subscriptions are personal data, kept in their own tables keyed by channel + address
 (`update_subscriptions`, `update_notices`): `erase` removes everything about one user, for the
-privacy features to call. The rules (notice text, delivery time) are pure functions."""
+privacy features to call. The rules (notice text, delivery time) are pure functions.
+
+A widget user may give an e-mail address, with explicit consent, to get the notices by e-mail
+(`set_email`): each e-mail carries an unsubscribe link signed with the desk's secret
+(`UnsubscribeLinks`, itsdangerous) that cancels that subscription. Cancelling, by any means,
+forgets the address at once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,22 +17,31 @@ from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Optional
 
 from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from desk.models import KnowledgeEntry, UpdateNotice, UpdateSubscription
+from desk.models import KnowledgeEntry, OutboundMessage, UpdateNotice, UpdateSubscription
 from desk.models.base import utcnow
 from desk.services import knowledge, outbox
 
 NOTICE_GAP = timedelta(days=1)
 NOTICE_LINES = 3
 EMAIL_CHANNEL = "email"  # delivered by the e-mail channel's own deliverer
+UNSUBSCRIBE_SALT = "dialoga-update-unsubscribe"
+UNSUBSCRIBE_PATH = "/avvisi/annulla/"
 
 NOTICE_TEXTS = {
     "it": "Sono cambiate le regole di un argomento che segui: {title}\n\n{lines}\n\nFonte: {source}\n\n"
           "Per la risposta completa chiedimi di nuovo «{title}». Per smettere di ricevere avvisi scrivi /avvisi.",
     "en": "The rules of a topic you follow have changed: {title}\n\n{lines}\n\nSource: {source}\n\n"
           "For the full answer ask me again about \"{title}\". To stop these notices write /avvisi.",
+}
+
+# By e-mail: the template adds the greeting, the unsubscribe link and why the user gets it.
+EMAIL_NOTICE_TEXTS = {
+    "it": "{lines}\n\nFonte: {source}",
+    "en": "{lines}\n\nSource: {source}",
 }
 
 
@@ -37,11 +51,13 @@ class InvalidEmail(ValueError):
 
 # ---- rules ---------------------------------------------------------------------------
 
-def notice_text(title: str, answer_text: str, source: str, source_url: str, language: str) -> str:
+def notice_text(title: str, answer_text: str, source: str, source_url: str, language: str,
+                by_email: bool = False) -> str:
     """The notice: the topic, the new answer's first lines and its source."""
     lines = [line for line in answer_text.splitlines() if line.strip()][:NOTICE_LINES]
     where = source + (f" — {source_url}" if source_url else "")
-    return NOTICE_TEXTS.get(language, NOTICE_TEXTS["it"]).format(title=title, lines="\n".join(lines), source=where)
+    texts = EMAIL_NOTICE_TEXTS if by_email else NOTICE_TEXTS
+    return texts.get(language, texts["it"]).format(title=title, lines="\n".join(lines), source=where)
 
 
 def next_delivery(last_notice_at: Optional[datetime], now: datetime) -> datetime:
@@ -78,6 +94,21 @@ def subscribe(session: Session, channel: str, address: str, topic: str, language
     return subscription
 
 
+def set_email(session: Session, channel: str, address: str, email: str, consent: bool,
+              now: Optional[datetime] = None) -> int:
+    """The user's e-mail for the notices of every active subscription of this chat, given with
+    explicit consent (without it nothing is stored). Returns how many subscriptions it covers."""
+    if not consent:
+        return 0
+    address_checked = checked_email(email)
+    subscriptions = active(session, channel, address)
+    for subscription in subscriptions:
+        subscription.email = address_checked
+        subscription.consented_at = now or utcnow()
+    session.flush()
+    return len(subscriptions)
+
+
 def active(session: Session, channel: str, address: str) -> List[UpdateSubscription]:
     return list(session.scalars(select(UpdateSubscription).where(
         UpdateSubscription.channel == channel, UpdateSubscription.address == address,
@@ -90,10 +121,53 @@ def cancel(session: Session, channel: str, address: str, topic: Optional[str] = 
     cancelled = 0
     for subscription in active(session, channel, address):
         if topic is None or subscription.topic == topic:
-            subscription.cancelled_at = now or utcnow()
+            cancel_subscription(subscription, now)
             cancelled += 1
     session.flush()
     return cancelled
+
+
+def cancel_subscription(subscription: UpdateSubscription, now: Optional[datetime] = None) -> None:
+    """Cancelled: no more notices, and the e-mail address (if any) is forgotten at once."""
+    subscription.cancelled_at = subscription.cancelled_at or now or utcnow()
+    subscription.email = None
+
+
+@dataclass(frozen=True)
+class UnsubscribeLinks:
+    """The link in every notice e-mail that cancels its subscription: the subscription's id and
+    e-mail signed with the desk's secret (a salt of its own). It does not expire, since notices
+    may come years later, and it can only cancel: a token that is forged, or names a subscription
+    that is gone or has another address, does nothing."""
+
+    secret_key: str
+
+    @property
+    def _serializer(self) -> URLSafeSerializer:
+        return URLSafeSerializer(self.secret_key, salt=UNSUBSCRIBE_SALT)
+
+    def token_for(self, subscription: UpdateSubscription) -> str:
+        return self._serializer.dumps([subscription.id, subscription.email])
+
+    def url_for(self, public_url: str, subscription: UpdateSubscription) -> str:
+        return f"{public_url.rstrip('/')}{UNSUBSCRIBE_PATH}{self.token_for(subscription)}"
+
+    def subscription_for(self, session: Session, token: str) -> Optional[UpdateSubscription]:
+        try:
+            subscription_id, email = self._serializer.loads(token)
+        except (BadSignature, ValueError, TypeError):
+            return None
+        subscription = session.get(UpdateSubscription, subscription_id) if isinstance(subscription_id, int) else None
+        if subscription is None or not email or subscription.email != email:
+            return None
+        return subscription
+
+
+def chats_of_email(session: Session, email: str) -> List[tuple]:
+    """The (channel, address) of the subscriptions that send notices to this e-mail address."""
+    return [tuple(row) for row in session.execute(
+        select(UpdateSubscription.channel, UpdateSubscription.address).distinct().where(
+            func.lower(UpdateSubscription.email) == email.strip().lower())).all()]
 
 
 def erase(session: Session, channel: str, address: str) -> None:
@@ -110,8 +184,11 @@ def erase(session: Session, channel: str, address: str) -> None:
 # ---- notices -------------------------------------------------------------------------
 
 def _last_notice_at(session: Session, channel: str, address: str) -> Optional[datetime]:
-    return session.scalar(select(func.max(UpdateNotice.deliver_after)).where(
-        UpdateNotice.channel == channel, UpdateNotice.address == address))
+    """The last notice to this recipient: a chat, or an e-mail address (which several widget
+    visits may share), as the outbox addressed it."""
+    return session.scalar(select(func.max(UpdateNotice.deliver_after))
+                          .join(OutboundMessage, OutboundMessage.id == UpdateNotice.outbound_message_id)
+                          .where(OutboundMessage.channel == channel, OutboundMessage.address == address))
 
 
 def publish_edit(session: Session, topic: str, changes: Dict[str, Any], author: str, based_on_version: int,
@@ -132,14 +209,20 @@ def notify_subscribers(session: Session, entry: KnowledgeEntry, now: Optional[da
 
     now = now or utcnow()
     notices = []
+    reached = set()  # one notice per recipient for one change (an e-mail may follow several visits)
     subscriptions = session.scalars(select(UpdateSubscription).where(
-        UpdateSubscription.topic == entry.topic, UpdateSubscription.cancelled_at.is_(None))).all()
+        UpdateSubscription.topic == entry.topic, UpdateSubscription.cancelled_at.is_(None))
+        .order_by(UpdateSubscription.id)).all()
     for subscription in subscriptions:
-        answer = knowledge.answer_for(session, entry.topic, subscription.language)
-        body = notice_text(answer.title, answer.text, answer.source, answer.source_url, subscription.language)
         channel, address = ((EMAIL_CHANNEL, subscription.email) if subscription.email
                             else (subscription.channel, subscription.address))
-        deliver_at = next_delivery(_last_notice_at(session, subscription.channel, subscription.address), now)
+        if (channel, address.lower()) in reached:
+            continue
+        reached.add((channel, address.lower()))
+        answer = knowledge.answer_for(session, entry.topic, subscription.language)
+        body = notice_text(answer.title, answer.text, answer.source, answer.source_url, subscription.language,
+                           by_email=channel == EMAIL_CHANNEL)
+        deliver_at = next_delivery(_last_notice_at(session, channel, address), now)
         message = outbox.enqueue_notice(session, channel, address, subscription.language, body, deliver_at, now=now)
         notice = UpdateNotice(subscription_id=subscription.id, topic=entry.topic, knowledge_version=entry.version,
                               channel=subscription.channel, address=subscription.address,

@@ -18,7 +18,7 @@ from desk.web.knowledge import AREAS
 blueprint = Blueprint("directory", __name__, url_prefix="/directory")
 
 _TEXT_FIELDS = ("name", "kind", "address", "municipality", "opening_hours", "phone", "email", "website",
-                "notes", "source")
+                "notes", "source", "source_url", "checked_on", "latitude", "longitude")
 
 
 @blueprint.get("/")
@@ -91,6 +91,8 @@ def _content_from_form() -> Dict[str, Any]:
     content["topics"] = form.getlist("topics")
     content["active"] = form.get("active") == "on"
     content["to_complete"] = form.get("to_complete") == "on"
+    content["serves_everywhere"] = form.get("serves_everywhere") == "on"
+    content["areas"] = [line.strip() for line in form.get("areas", "").splitlines() if line.strip()]
     return content
 
 
@@ -109,4 +111,5 @@ def _topics_by_area(session) -> List[tuple]:
 def _render_form(session, point, content, errors):
     return render_template("directory/form.html", point=point, content=content, errors=errors,
                            kinds=SERVICE_POINT_KINDS, topic_groups=_topics_by_area(session),
-                           may_delete=current_user.can(Role.SUPERVISOR))
+                           may_delete=current_user.can(Role.SUPERVISOR),
+                           history=directory.versions(session, point) if point is not None else [])

@@ -24,6 +24,7 @@ FOOTPRINT_LABELS = {
     "tickets": "Richieste a un operatore", "ticket_events": "Eventi delle richieste (messaggi, risposte, note)",
     "attachments": "File", "assistant_turns": "Messaggi all'assistente", "feedback": "Valutazioni delle risposte",
     "outbox": "Messaggi inviati all'utente", "telegram_updates": "Messaggi Telegram in attesa (webhook)",
+    "update_subscriptions": "Iscrizioni agli avvisi di aggiornamento",
     "learning_decisions": "Decisioni del ciclo di apprendimento", "knowledge_drafts": "Bozze della base di conoscenza",
     "tracker_events": "Memoria dell'assistente (eventi)", "training_examples": "Esempi nei dati di addestramento",
 }

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from desk.db import Database, lock_for_writing
 from desk.models import (AnswerFeedback, AssistantTurn, CheckEvent, Clarification, KnowledgeDraft, LearningDecision, OutboundMessage, PrivacyRun, TelegramUpdate, Ticket,
-                         TicketAttachment, TicketEvent)
+                         TicketAttachment, TicketEvent, UpdateNotice, UpdateSubscription)
 from desk.models.base import utcnow
 from desk.services.privacy import lease
 from desk.services.privacy.identities import texts_match
 from desk.services.privacy.retention import (ACTIVE_TICKET_STATUSES, UNDELIVERED_OUTBOX_STATUSES, DataKind,
                                              RetentionPolicy, attachment_is_due, conversation_is_due,
-                                             outbox_message_is_due, pseudonym, purge_is_due, telegram_update_is_due,
-                                             ticket_is_due, turn_text_is_due)
+                                             outbox_message_is_due, pseudonym, purge_is_due, subscription_is_due,
+                                             telegram_update_is_due, ticket_is_due, turn_text_is_due)
 from desk.services.privacy.tracker_store import SqlTrackerStore
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class PurgePlan:
     learning_drafts: List[int] = field(default_factory=list)  # their question examples
     outbox: List[int] = field(default_factory=list)
     telegram_updates: List[int] = field(default_factory=list)
+    subscriptions: List[int] = field(default_factory=list)  # cancelled update-notice subscriptions
     tracker_events: int = 0
 
     def counts(self) -> Dict[str, int]:
@@ -58,6 +59,7 @@ class PurgePlan:
             DataKind.OUTBOX.value: len(self.outbox),
             DataKind.TELEGRAM_UPDATES.value: len(self.telegram_updates),
             DataKind.TRACKER_EVENTS.value: self.tracker_events,
+            DataKind.UPDATE_SUBSCRIPTIONS.value: len(self.subscriptions),
         }
 
 
@@ -93,6 +95,12 @@ def plan(session: Session, policy: RetentionPolicy, now: Optional[datetime] = No
         row.id for row in session.execute(
             select(TelegramUpdate.id, TelegramUpdate.received_at).where(TelegramUpdate.received_at < cutoff))
         if telegram_update_is_due(row.received_at, cutoff)
+    ]
+    cutoff = cutoffs[DataKind.UPDATE_SUBSCRIPTIONS]
+    result.subscriptions = [
+        row.id for row in session.execute(
+            select(UpdateSubscription.id, UpdateSubscription.cancelled_at).where(UpdateSubscription.cancelled_at < cutoff))
+        if subscription_is_due(row.cancelled_at, cutoff)
     ]
     if tracker_store is not None:
         result.tracker_events = tracker_store.count_before(cutoffs[DataKind.TRACKER_EVENTS])
@@ -221,6 +229,9 @@ def execute(session: Session, due: PurgePlan, secret: str, tracker_store: Option
             draft.question_examples = []
     for ids in chunks(due.telegram_updates):
         session.execute(delete(TelegramUpdate).where(TelegramUpdate.id.in_(ids)))
+    for ids in chunks(due.subscriptions):
+        session.execute(delete(UpdateNotice).where(UpdateNotice.subscription_id.in_(ids)))
+        session.execute(delete(UpdateSubscription).where(UpdateSubscription.id.in_(ids)))
     counts = due.counts()
     if tracker_store is not None:
         counts[DataKind.TRACKER_EVENTS.value] = tracker_store.delete_before(due.cutoffs[DataKind.TRACKER_EVENTS])

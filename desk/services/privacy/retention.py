@@ -29,6 +29,7 @@ class DataKind(str, Enum):
     OUTBOX = "outbox"
     TELEGRAM_UPDATES = "telegram_updates"
     TRACKER_EVENTS = "tracker_events"
+    UPDATE_SUBSCRIPTIONS = "update_subscriptions"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,15 @@ RULES: Tuple[RetentionRule, ...] = (
         "The assistant's memory of conversations (Rasa's SQL tracker store, when configured)",
         "deleted",
     ),
+    RetentionRule(
+        DataKind.UPDATE_SUBSCRIPTIONS, "DIALOGA_RETENTION_CANCELLED_SUBSCRIPTIONS_DAYS", 30,
+        "Iscrizioni annullate agli avvisi di aggiornamento («Avvisami se cambia»; l'e-mail è già cancellata "
+        "all'annullamento)",
+        "cancellate, con l'elenco degli avvisi inviati",
+        "Cancelled subscriptions to update notices (\"Notify me if it changes\"; the e-mail is already deleted "
+        "when cancelled)",
+        "deleted, with the list of notices sent",
+    ),
 )
 RULE_BY_KIND: Dict[DataKind, RetentionRule] = {rule.kind: rule for rule in RULES}
 
@@ -166,6 +176,11 @@ def conversation_is_due(conversation_id: str, created_at: datetime, pseudonymise
 
 def outbox_message_is_due(status: str, created_at: datetime, body: str, address: str, cutoff: datetime) -> bool:
     return status not in UNDELIVERED_OUTBOX_STATUSES and (bool(body) or bool(address)) and created_at < cutoff
+
+
+def subscription_is_due(cancelled_at: Optional[datetime], cutoff: datetime) -> bool:
+    """Active subscriptions stay while the user wants them (they cancel with /avvisi or the e-mail's link)."""
+    return cancelled_at is not None and cancelled_at < cutoff
 
 
 def telegram_update_is_due(received_at: datetime, cutoff: datetime) -> bool:

@@ -4,7 +4,8 @@ erase it (art. 17), across every table that can hold it and the assistant's trac
 A person is named by the contact they left (e-mail, phone), a Telegram chat id or a widget
 conversation id (identities.py). From there the search follows their tickets to every
 conversation id and reply address they used, and from those to logged turns, ratings, outbox
-messages, stored Telegram updates and the learning loop's material holding their words.
+messages, stored Telegram updates, update-notice subscriptions (also found by the e-mail address
+given for them) and the learning loop's material holding their words.
 Every search, export and erasure is audited with a keyed hash of the identity."""
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from desk.db import lock_for_writing
 from desk.models import (AnswerFeedback, AssistantTurn, CheckEvent, Clarification, KnowledgeDraft, LearningDecision, OutboundMessage,
-                         PrivacyRequest, TelegramUpdate, Ticket, TicketAttachment, TicketEvent)
+                         PrivacyRequest, TelegramUpdate, Ticket, TicketAttachment, TicketEvent, UpdateSubscription)
 from desk.models.base import utcnow
 from desk.services import update_notices
 from desk.services.learning import learned_examples_matching, remove_learned_examples, text_key
@@ -44,6 +45,7 @@ class Footprint:
     check_events: List[CheckEvent] = field(default_factory=list)  # guided checks started/completed
     outbox: List[OutboundMessage] = field(default_factory=list)
     telegram_updates: List[TelegramUpdate] = field(default_factory=list)
+    subscriptions: List[UpdateSubscription] = field(default_factory=list)  # update notices
     learning_decisions: List[LearningDecision] = field(default_factory=list)
     drafts: List[KnowledgeDraft] = field(default_factory=list)
     sender_ids: Set[str] = field(default_factory=set)  # the assistant's conversation ids
@@ -57,7 +59,8 @@ class Footprint:
         return {
             "tickets": len(self.tickets), "ticket_events": len(self.events), "attachments": len(self.attachments),
             "assistant_turns": len(self.turns), "feedback": len(self.feedback), "check_events": len(self.check_events), "outbox": len(self.outbox),
-            "telegram_updates": len(self.telegram_updates), "learning_decisions": len(self.learning_decisions),
+            "telegram_updates": len(self.telegram_updates), "update_subscriptions": len(self.subscriptions),
+            "learning_decisions": len(self.learning_decisions),
             "knowledge_drafts": len(self.drafts), "tracker_events": len(self.tracker_events),
             "training_examples": len(self.training_examples),
         }
@@ -76,6 +79,12 @@ def find(session: Session, identity: Identity, secret: str,
     addresses: Set[Tuple[str, str]] = {(t.channel, t.reply_address) for t in footprint.tickets if t.reply_address}
     if identity.channel_address:
         addresses.add(identity.channel_address)
+    if identity.kind is IdentityKind.CONTACT and "@" in identity.value:
+        # Chats whose update notices go to this e-mail address, and the notices' e-mails.
+        for channel, address in update_notices.chats_of_email(session, identity.value):
+            addresses.add((channel, address))
+        addresses.update((update_notices.EMAIL_CHANNEL, email) for email in session.scalars(
+            select(UpdateSubscription.email).distinct().where(func.lower(UpdateSubscription.email) == identity.value.strip().lower())))
     if ticket_ids:
         footprint.events = list(session.scalars(
             select(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids)).order_by(TicketEvent.created_at, TicketEvent.id)))
@@ -97,6 +106,9 @@ def find(session: Session, identity: Identity, secret: str,
         outbox_conditions.append(tuple_(OutboundMessage.channel, OutboundMessage.address).in_(sorted(addresses)))
     if outbox_conditions:
         footprint.outbox = list(session.scalars(select(OutboundMessage).where(or_(*outbox_conditions)).order_by(OutboundMessage.id)))
+    if addresses:
+        footprint.subscriptions = list(session.scalars(select(UpdateSubscription).where(
+            tuple_(UpdateSubscription.channel, UpdateSubscription.address).in_(sorted(addresses))).order_by(UpdateSubscription.id)))
     chat_ids = {address for channel, address in addresses if channel == "telegram"}
     if chat_ids:
         # Stored updates are few (kept days, not months): their JSON is read here, not searched in SQL.
@@ -176,6 +188,7 @@ def export(footprint: Footprint, now: Optional[datetime] = None) -> Dict[str, An
         "feedback": [_columns(item, exclude={"id"}) for item in footprint.feedback],
         "outbox": [_columns(message, exclude={"id", "ticket_id", "event_id"}) for message in footprint.outbox],
         "telegram_updates": [_columns(update, exclude={"id"}) for update in footprint.telegram_updates],
+        "update_subscriptions": [_columns(item, exclude={"id"}) for item in footprint.subscriptions],
         "learning_decisions": [_columns(decision, exclude={"id", "draft_id", "text_key"}) for decision in footprint.learning_decisions],
         "knowledge_drafts": [_columns(draft, exclude={"id"}) for draft in footprint.drafts],
         "assistant_memory": footprint.tracker_events,
