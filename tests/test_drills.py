@@ -11,6 +11,8 @@ one left."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 import uuid
@@ -22,10 +24,14 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from desk.db import Database
-from desk.models import AnswerFeedback, TelegramUpdate, Ticket
+from desk.models import AnswerFeedback, OutboundMessage, TelegramUpdate, Ticket
+from desk.services import tickets as ticket_service
 from tests.support.databases import prepare_database
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.pg_cluster import ThrowawayCluster
-from tests.support.production import production_stack
+from tests.support.production import ProductionStack, production_stack
+from tests.support.stack import free_port
+from tests.test_tickets import open_one
 
 pytestmark = [pytest.mark.e2e, pytest.mark.drill, pytest.mark.timeout(600)]
 
@@ -324,6 +330,124 @@ def test_drill_4_redis_down_the_assistant_answers_and_limits_hold(stack):
     assert health["status"] == "ok" and health["redis"] == {"state": "ok"}
     assert merged(user.say("quanti giorni di congedo di paternità spettano al padre?")).get("topic")
     user.close()
+
+
+# Drill 5: the shortened form in `make drills`; DIALOGA_DRILL_FULL=1 runs the full form (BENCHMARKS.md).
+FULL = os.environ.get("DIALOGA_DRILL_FULL") == "1"
+DRILL5_CHATS, DRILL5_REPLIES_PER_CHAT, DRILL5_ROUNDS = (30, 4, 3) if FULL else (6, 3, 1)
+DRILL5_READ_TIMEOUT = 1.0
+
+
+def plan_bot_api_trouble(fake: FakeTelegram) -> int:
+    """One round of trouble on sendMessage, in the order the calls arrive: flood control, server
+    errors, a timeout (the message arrives, the answer comes after the gateway gave up), and a slow
+    answer during which the test kills the gateway. Returns the number of calls the round spans;
+    the kill comes at its last one."""
+    fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    fake.delay("sendMessage", 0.05)
+    fake.fail("sendMessage", 500, "Internal Server Error")
+    fake.delay("sendMessage", 0.05)
+    fake.delay("sendMessage", DRILL5_READ_TIMEOUT * 2)  # a timeout: delivered, never answered in time
+    fake.fail("sendMessage", 502, "Bad Gateway")
+    fake.delay("sendMessage", 0.05)
+    fake.delay("sendMessage", DRILL5_READ_TIMEOUT * 0.8)  # answered too late for the killed gateway
+    return 8
+
+
+def deliver_through_restarts(gateway: ProductionStack, fake: FakeTelegram, kill_calls: List[int],
+                             markers: Dict[str, int], delivered, database: Database) -> Dict[str, int]:
+    """Kill the gateway at each planned call, restart it, stop it cleanly once more; wait until every
+    reply reached the Bot API and every message has its final state. Returns the states' counts."""
+    def sends_received() -> int:
+        return sum(1 for call in list(fake.received) if call.method == "sendMessage")
+
+    for kill_at in kill_calls:
+        fake.wait_for(lambda: sends_received() >= kill_at, timeout=120, what=f"{kill_at} sendMessage calls")
+        time.sleep(DRILL5_READ_TIMEOUT * 0.3)  # the request is at the Bot API, its answer not yet back
+        gateway.kill("telegram")  # SIGKILL: no chance to record anything
+        gateway.start("telegram")
+    # A clean restart (SIGTERM, as honcho or systemd do) in the middle of the deliveries.
+    fake.wait_for(lambda: sum(1 for count in delivered().values() if count) >= len(markers) * 3 // 4,
+                  timeout=120, what="three quarters of the replies")
+    gateway.kill("telegram", signal.SIGTERM)
+    gateway.start("telegram")
+    fake.wait_for(lambda: all(delivered().values()), timeout=120, what="every reply")
+    addresses = sorted({str(chat) for chat in markers.values()})
+
+    def settled():
+        with database.session() as session:
+            states = dict(session.execute(
+                select(OutboundMessage.status, func.count())
+                .where(OutboundMessage.channel == "telegram", OutboundMessage.address.in_(addresses))
+                .group_by(OutboundMessage.status)).all())
+        return states if set(states) <= {"sent", "unconfirmed"} else None
+
+    # The message in flight when the gateway was killed stays "sending" until its lease ends.
+    return fake.wait_for(settled, timeout=60, what="every message sent or unconfirmed")
+
+
+def test_drill_5_bot_api_failures_and_gateway_restarts_deliver_each_reply_once(drill_database, tmp_path):
+    """Operator replies queued for Telegram users; the Bot API (the fake, spoken to by
+    python-telegram-bot's real HTTP client) answers 429, 5xx and too late; the gateway process
+    (Procfile.prod's `telegram`) is killed with SIGKILL while a sendMessage is in flight, started
+    again, and stopped with SIGTERM in the middle of a round and started again. Counted on the
+    fake Bot API: every reply delivered exactly once."""
+    started = time.monotonic()
+    markers: Dict[str, int] = {}
+    base_chat = 7_700_000_000 + int(time.time()) % 100_000 * 1000
+    with FakeTelegram() as fake:
+        kill_calls = []
+        calls = 0
+        for _ in range(DRILL5_ROUNDS):
+            calls += plan_bot_api_trouble(fake)
+            kill_calls.append(calls)
+        for chat_number in range(DRILL5_CHATS):
+            chat = base_chat + chat_number
+            ticket = open_one(drill_database, key=f"drill5-{chat}", conversation=f"telegram-{chat}",
+                              reply_address=str(chat), contact="+39 333 0000000", contact_kind="phone")
+            with drill_database.session() as session:
+                current = ticket_service.find_by_ref(session, ticket.ref)
+                for reply in range(DRILL5_REPLIES_PER_CHAT):
+                    marker = f"drill5-{chat}-{reply}"
+                    ticket_service.reply(session, current, f"Risposta {reply + 1} ({marker}).", actor="op@drill",
+                                         set_waiting=False)
+                    markers[marker] = chat
+        environment = {
+            "DIALOGA_DATABASE_URL": drill_database.url, "DIALOGA_SECRET_KEY": os.environ["DIALOGA_SECRET_KEY"],
+            "DIALOGA_RASA_URL": f"http://127.0.0.1:{free_port()}", "DIALOGA_PUBLIC_URL": "http://127.0.0.1:9",
+            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.base_url, "TELEGRAM_FILE_URL": fake.base_file_url,
+            "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "drill-webhook-secret",
+            "TELEGRAM_DELIVERY_INTERVAL": "0.2", "TELEGRAM_READ_TIMEOUT": str(DRILL5_READ_TIMEOUT),
+            "DIALOGA_LOG_FORMAT": "json",
+        }
+        gateway = ProductionStack(environment, {}, None, tmp_path, name="drill5")
+
+        def delivered() -> Dict[str, int]:
+            counts = dict.fromkeys(markers, 0)
+            for call in fake.calls_of("sendMessage", ok_only=True):
+                for marker in markers:
+                    if marker in call.params.get("text", ""):
+                        counts[marker] += 1
+            return counts
+
+        gateway.start("telegram")
+        try:
+            states = deliver_through_restarts(gateway, fake, kill_calls, markers, delivered, drill_database)
+        finally:
+            if gateway.is_running("telegram"):
+                gateway.kill("telegram", signal.SIGTERM)
+        restarts = len(kill_calls) + 1
+        counts = delivered()
+    lost = sum(1 for count in counts.values() if count == 0)
+    duplicated = sum(count - 1 for count in counts.values() if count > 1)
+    answered = fake.calls_of("sendMessage")
+    print(f"drill 5: {len(markers)} replies to {DRILL5_CHATS} chats; Bot API answers: "
+          f"{sum(1 for c in answered if c.status == 429)} x 429, {sum(1 for c in answered if c.status >= 500)} x 5xx, "
+          f"{DRILL5_ROUNDS} timeouts; gateway restarted {restarts} times ({DRILL5_ROUNDS} SIGKILL while sending); "
+          f"states {states}; lost {lost}, duplicated {duplicated}; {time.monotonic() - started:.1f} s")
+    assert (lost, duplicated) == (0, 0), {marker: count for marker, count in counts.items() if count != 1}
+    # What the gateway could not know is said, not guessed: each timeout and each kill mid-send.
+    assert states.get("unconfirmed", 0) == 2 * DRILL5_ROUNDS and states["sent"] == len(markers) - 2 * DRILL5_ROUNDS
 
 
 def test_drill_6_double_submissions_and_retries_create_nothing_twice(stack, drill_database):

@@ -125,6 +125,7 @@ class TelegramGateway:
             .base_url(self.settings.telegram_api_url)
             .base_file_url(self.settings.telegram_file_url)
             .defaults(defaults)
+            .read_timeout(self.settings.telegram_read_timeout)
             .concurrent_updates(OnePerChatUpdateProcessor())
             .build()
         )
