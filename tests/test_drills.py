@@ -276,8 +276,13 @@ def test_drill_3_postgresql_restarted_while_escalations_complete(stack, drill_da
     while progress[0] < 14 and any(thread.is_alive() for thread in threads):
         time.sleep(0.05)
     restarted_at = progress[0]
+    ready_urls = [stack.health_url("assistant2"), stack.health_url("actions1")]
+    assert [httpx.get(url, timeout=10).status_code for url in ready_urls] == [200, 200]
     drill_cluster.stop()  # fast shutdown: every connection of the desk, the actions and Rasa is cut
-    time.sleep(2)
+    stopped = time.monotonic()
+    # The readiness routes say it: the assistant's tracker store and the action server's database are gone.
+    during_outage = [httpx.get(url, timeout=10) for url in ready_urls]
+    time.sleep(max(0.0, 2 - (time.monotonic() - stopped)))
     drill_cluster.start()
     for thread in threads:
         thread.join(timeout=300)
@@ -299,6 +304,11 @@ def test_drill_3_postgresql_restarted_while_escalations_complete(stack, drill_da
           f"{sum(user.retries for user in users)}; lost {lost}")
     assert 0 < restarted_at < 6 * 6
     assert unfinished == [] and lost == 0, (unfinished, tickets, refs, stored)
+    assert [response.status_code for response in during_outage] == [503, 503], [r.text for r in during_outage]
+    assert during_outage[0].json()["tracker_store"]["state"] == "unreachable"
+    assert during_outage[0].json()["model"] == {"state": "ok"}
+    assert during_outage[1].json()["database"] == {"state": "unreachable"}
+    assert [httpx.get(url, timeout=10).json()["status"] for url in ready_urls] == ["ok", "ok"]
     for user in users:
         user.close()
 
@@ -320,6 +330,10 @@ def test_drill_4_redis_down_the_assistant_answers_and_limits_hold(stack):
         assert lost == 0, (answered, user.apologies)
         rasa_log = stack.log_of("assistant2").read_text(errors="replace")
         assert "lock store degraded: Redis unreachable" in rasa_log
+        # The assistant's readiness: still serving (200), its lock store degraded.
+        ready = httpx.get(stack.health_url("assistant2"), timeout=10)
+        assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
+        assert ready.json()["lock_store"]["state"] == "unreachable"
 
         # The poll limit (20 a minute) still holds, counted in each desk process's memory
         # (DIALOGA_DESK_WORKERS=2): at most twice the limit goes through.

@@ -99,10 +99,11 @@ class ProductionStack:
         return self.processes[process]
 
     def health_url(self, process: str) -> Optional[str]:
+        """Each process's readiness: 200 once it can serve with its dependencies (README "Deployment")."""
         if process.startswith("assistant"):
-            return f"http://127.0.0.1:{self.ports['rasa' + process[-1]]}/"
+            return f"http://127.0.0.1:{self.ports['rasa' + process[-1]]}/webhooks/readiness/ready"
         if process.startswith("actions"):
-            return f"http://127.0.0.1:{self.ports[process]}/health"
+            return f"http://127.0.0.1:{self.ports[process]}/ready"
         if process == "desk":
             return f"http://127.0.0.1:{self.ports['desk']}/healthz"
         if process == "nginx":
