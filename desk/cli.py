@@ -135,30 +135,25 @@ def worker(interval: float, once: bool) -> None:
     email = EmailDelivery.from_settings(database, settings) if settings.email_enabled else None
     if email is None:
         log.info("DIALOGA_SMTP_HOST is not set: e-mails wait in the outbox")
+    def drain_spool() -> None:
+        registered = spool.drain(database, calendar)
+        if registered:
+            log.info("registered %d intakes saved while the database was unavailable", registered)
+
+    def send_emails() -> None:
+        done = email.run_round()
+        if done.sent or done.retried or done.failed:
+            log.info("e-mails: %d sent, %d to retry, %d failed", len(done.sent), len(done.retried), len(done.failed))
+
+    steps = [("intake spool", drain_spool), ("training round", trainer.poll),
+             ("privacy purge", lambda: purge.purge_if_due(database, settings.privacy.retention, settings.secret_key,
+                                                          holder, tracker_store=tracker_store))]
+    if email is not None:
+        steps.append(("e-mail delivery", send_emails))
     try:
         while True:
-            registered = spool.drain(database, calendar)
-            if registered:
-                log.info("registered %d intakes saved while the database was unavailable", registered)
-            try:
-                trainer.poll()
-            except DatabaseUnavailable:
-                log.warning("database unavailable: no training round")
-            except Exception:  # noqa: BLE001 - the spool must keep draining whatever happens to training
-                log.exception("training round failed")
-            try:
-                purge.purge_if_due(database, settings.privacy.retention, settings.secret_key, holder,
-                                   tracker_store=tracker_store)
-            except DatabaseUnavailable:
-                log.warning("privacy purge skipped: database unavailable")
-            if email is not None:
-                try:
-                    done = email.run_round()
-                    if done.sent or done.retried or done.failed:
-                        log.info("e-mails: %d sent, %d to retry, %d failed", len(done.sent), len(done.retried),
-                                 len(done.failed))
-                except DatabaseUnavailable as error:
-                    log.warning("outbox not reachable: %s", error)
+            for name, step in steps:
+                run_step(log, name, step)
             if once:
                 trainer.join()
                 return
@@ -167,6 +162,17 @@ def worker(interval: float, once: bool) -> None:
         if tracker_store is not None:
             tracker_store.dispose()
         database.dispose()
+
+
+def run_step(log: logging.Logger, name: str, step) -> None:
+    """One step of a worker round: a database outage or a bug in one step never stops the others
+    (the spool must keep draining whatever happens to training)."""
+    try:
+        step()
+    except DatabaseUnavailable as error:
+        log.warning("%s skipped: database unavailable (%s)", name, error)
+    except Exception:  # noqa: BLE001
+        log.exception("%s failed", name)
 
 
 @main.group()

@@ -41,13 +41,7 @@ def enqueue(
     now: Optional[datetime] = None,
 ) -> OutboundMessage:
     now = now or utcnow()
-    message = OutboundMessage(
-        ticket_id=ticket.id, event_id=event.id if event is not None else None, kind=kind.value,
-        channel=ticket.channel, address=ticket.reply_address, language=ticket.language, body=body,
-        status=DeliveryStatus.QUEUED.value, attempts=0, next_attempt_at=now, created_at=now,
-    )
-    session.add(message)
-    session.flush()
+    message = _queue_for_ticket(session, ticket, ticket.channel, ticket.reply_address, body, kind, event, now)
     if email_at_once(ticket.channel, ticket.contact_kind):
         enqueue_email(session, ticket, body, kind, event=event, now=now)
     return message
@@ -63,10 +57,17 @@ def enqueue_email(
     fallback_of: Optional[OutboundMessage] = None,
 ) -> OutboundMessage:
     """An e-mail to the ticket's contact address."""
-    now = now or utcnow()
+    return _queue_for_ticket(session, ticket, EMAIL_CHANNEL, ticket.contact, body, kind, event, now or utcnow(),
+                             fallback_of=fallback_of)
+
+
+def _queue_for_ticket(
+    session: Session, ticket: Ticket, channel: str, address: str, body: str, kind: OutboundKind,
+    event: Optional[TicketEvent], now: datetime, fallback_of: Optional[OutboundMessage] = None,
+) -> OutboundMessage:
     message = OutboundMessage(
         ticket_id=ticket.id, event_id=event.id if event is not None else None, kind=kind.value,
-        channel=EMAIL_CHANNEL, address=ticket.contact, language=ticket.language, body=body,
+        channel=channel, address=address, language=ticket.language, body=body,
         status=DeliveryStatus.QUEUED.value, attempts=0, next_attempt_at=now, created_at=now,
         fallback_of_id=fallback_of.id if fallback_of is not None else None,
     )

@@ -41,7 +41,7 @@ def stack_environment(database_url: str, redis_port: int, prefix: Path, ports: D
     url = make_url(database_url)
     return {
         "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-        "DIALOGA_SECRET_KEY": secrets.token_urlsafe(48), "DIALOGA_RASA_API_TOKEN": secrets.token_urlsafe(16),
+        "DIALOGA_SECRET_KEY": secrets.token_urlsafe(48), "DIALOGA_RASA_API_TOKEN": secrets.token_hex(16),
         "DIALOGA_METRICS_TOKEN": secrets.token_urlsafe(16),
         "DIALOGA_HTTP_ADDRESS": "127.0.0.1", "DIALOGA_HTTP_PORT": str(ports["public"]),
         "DIALOGA_PUBLIC_URL": f"http://127.0.0.1:{ports['public']}", "DIALOGA_BEHIND_PROXY": "true",
