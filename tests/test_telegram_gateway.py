@@ -113,11 +113,13 @@ def test_text_goes_to_the_assistant_and_its_reply_comes_back_escaped_with_button
         {"recipient_id": "x", "custom": {"topic": "congedo_parentale", "source": "INPS", "verified_on": "2026-01-01"}},
     ]
     with assistant_answering(lambda body: reply) as assistant, gateway(fake_telegram, database, assistant.url):
-        fake_telegram.user_writes(CHAT, "quanto dura il congedo <parentale>?", language="it")
+        update_id = fake_telegram.user_writes(CHAT, "quanto dura il congedo <parentale>?", language="it")
         [answer] = fake_telegram.wait_for_messages(CHAT, 1)
     [sent] = assistant.received
+    # The update id is the message's idempotency key (a rating handled again is recorded once).
     assert sent == {"sender": f"telegram-{CHAT}", "message": "quanto dura il congedo <parentale>?",
-                    "metadata": {"channel": "telegram", "reply_address": str(CHAT), "language": "it"}}
+                    "metadata": {"channel": "telegram", "reply_address": str(CHAT), "language": "it",
+                                 "message_key": f"telegram-update-{update_id}"}}
     assert answer["text"] == ("Il congedo &lt;b&gt;spetta&lt;/b&gt; a madri &amp; padri. "
                               "Richiesta <code>DC-7K4M2Q</code>.")
     assert answer["reply_markup"]["inline_keyboard"] == [[{"text": "Utile", "callback_data": "/feedback_helpful"}]]
