@@ -352,7 +352,7 @@ def test_drill_4_redis_down_the_assistant_answers_and_limits_hold(stack):
 # Drill 5: the shortened form in `make drills`; DIALOGA_DRILL_FULL=1 runs the full form (BENCHMARKS.md).
 FULL = os.environ.get("DIALOGA_DRILL_FULL") == "1"
 DRILL5_CHATS, DRILL5_REPLIES_PER_CHAT, DRILL5_ROUNDS = (30, 4, 3) if FULL else (6, 3, 1)
-DRILL5_READ_TIMEOUT = 1.0
+DRILL5_READ_TIMEOUT = 2.0  # generous: a loaded machine must not time out the prompt answers
 
 
 def plan_bot_api_trouble(fake: FakeTelegram) -> int:
