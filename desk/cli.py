@@ -266,3 +266,21 @@ def deploy_nginx(prefix: Path) -> None:
 
     written = render_file(ProxyLayout.from_env(os.environ), prefix)
     click.echo(f"nginx configuration written to {written}")
+
+
+@deploy.command("ready")
+@click.option("--wait", "wait_seconds", default=0.0, show_default=True,
+              help="Ask again until every instance is ready, for at most this many seconds.")
+def deploy_ready(wait_seconds: float) -> None:
+    """Whether every assistant, action server and the desk of this machine (the ports of the
+    environment) can serve, from their readiness routes; exits with 1 when one cannot."""
+    import os
+
+    from desk.ops.nginx import ProxyLayout
+    from desk.ops.readiness import wait_until_ready
+
+    states = wait_until_ready(ProxyLayout.from_env(os.environ), within=wait_seconds)
+    for state in states:
+        click.echo(f"{state.name:<16} {'ready' if state.ready else 'NOT READY':<10} {state.status}")
+    if not all(state.ready for state in states):
+        raise SystemExit(1)

@@ -21,8 +21,10 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
+from desk.cli import main as cli_main
 from desk.db import Database
 from desk.models import AnswerFeedback, OutboundMessage, TelegramUpdate, Ticket
 from desk.services import tickets as ticket_service
@@ -548,3 +550,15 @@ def test_a_request_id_follows_a_message_from_nginx_to_the_actions_and_metrics_ar
     assert f'dialoga_tickets{{status="open"}} {opened}\n' in metrics.text
     assert f"dialoga_messages_total {messages}\n" in metrics.text and messages > 0
     user.close()
+
+
+def test_dialoga_deploy_ready_says_which_instances_can_serve(stack):
+    # After the drills, assistant1 and actions2 are down for good (when run alone, everything is up).
+    result = CliRunner().invoke(cli_main, ["deploy", "ready"], env={**stack.environment, "DIALOGA_LOG_FORMAT": "text"})
+    lines = {line.split()[0]: line.split()[1] for line in result.output.splitlines()}
+    processes = {f"assistant:{stack.ports['rasa1']}": "assistant1", f"assistant:{stack.ports['rasa2']}": "assistant2",
+                 f"actions:{stack.ports['actions1']}": "actions1", f"actions:{stack.ports['actions2']}": "actions2",
+                 f"desk:{stack.ports['desk']}": "desk"}
+    expected = {name: "ready" if stack.is_running(process) else "NOT" for name, process in processes.items()}
+    assert lines == expected, result.output
+    assert result.exit_code == (0 if all(value == "ready" for value in expected.values()) else 1)
