@@ -149,6 +149,14 @@ def test_a_reply_goes_through_the_outbox_and_shows_its_delivery_state(seeded_dat
     fragment = client.get(f"/ticket/{ref}/cronologia").get_data(as_text=True)
     assert "non consegnato" in fragment and "the user left" in fragment
 
+    # A send the channel never answered (README "Telegram"): the operator is told to check.
+    post_form(client, f"/ticket/{ref}/risposta", {"body": "Terzo messaggio"}, page=f"/ticket/{ref}")
+    with seeded_database.session() as session:
+        third = session.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first()
+        outbox.mark_unconfirmed(session, third, "no answer from Telegram, the message may have arrived")
+    fragment = client.get(f"/ticket/{ref}/cronologia").get_data(as_text=True)
+    assert 'class="badge delivery-unconfirmed"' in fragment and "consegna non confermata" in fragment
+
 
 def test_a_reply_without_waiting_keeps_the_status_and_a_closed_ticket_takes_none(seeded_database, desk_login):
     client = desk_login(Role.OPERATOR)
