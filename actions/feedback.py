@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import channel_of, language_of, latest_intent
+from actions.conversation import channel_of, language_of, latest_intent, latest_metadata
 from actions.runtime import in_session
 from actions.texts import say
 from desk.db import DatabaseUnavailable
@@ -16,6 +16,14 @@ from desk.services import analytics
 log = logging.getLogger(__name__)
 
 FEEDBACK_INTENTS = ("feedback_helpful", "feedback_not_helpful")
+MAX_MESSAGE_KEY = 200
+
+
+def message_key_of(tracker: Tracker) -> Optional[str]:
+    """The client's idempotency key of the latest message (metadata "message_key": the widget sends
+    one, the Telegram gateway uses the update id, REST clients may): the same on a client's retry."""
+    key = latest_metadata(tracker).get("message_key")
+    return key[:MAX_MESSAGE_KEY] if isinstance(key, str) and key.strip() else None
 
 
 def _is_new_answer(event: Dict[Text, Any]) -> bool:
@@ -53,12 +61,16 @@ class ActionRecordFeedback(Action):
         if topic and is_repeated_rating(tracker.events):
             log.info("a repeated rating of %s not recorded again", topic)
         elif topic:
+            message_key = message_key_of(tracker)
             try:
-                await in_session(
+                recorded = await in_session(
                     lambda session: analytics.record_feedback(
-                        session, tracker.sender_id, topic, helpful, language, channel=channel_of(tracker)
+                        session, tracker.sender_id, topic, helpful, language, channel=channel_of(tracker),
+                        message_key=message_key,
                     )
                 )
+                if not recorded:
+                    log.info("a rating of %s sent again (same message key) not recorded again", topic)
             except DatabaseUnavailable:
                 log.warning("feedback on %s not recorded: database unavailable", topic)
         if helpful:

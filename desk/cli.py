@@ -135,30 +135,25 @@ def worker(interval: float, once: bool) -> None:
     email = EmailDelivery.from_settings(database, settings) if settings.email_enabled else None
     if email is None:
         log.info("DIALOGA_SMTP_HOST is not set: e-mails wait in the outbox")
+    def drain_spool() -> None:
+        registered = spool.drain(database, calendar)
+        if registered:
+            log.info("registered %d intakes saved while the database was unavailable", registered)
+
+    def send_emails() -> None:
+        done = email.run_round()
+        if done.sent or done.retried or done.failed:
+            log.info("e-mails: %d sent, %d to retry, %d failed", len(done.sent), len(done.retried), len(done.failed))
+
+    steps = [("intake spool", drain_spool), ("training round", trainer.poll),
+             ("privacy purge", lambda: purge.purge_if_due(database, settings.privacy.retention, settings.secret_key,
+                                                          holder, tracker_store=tracker_store))]
+    if email is not None:
+        steps.append(("e-mail delivery", send_emails))
     try:
         while True:
-            registered = spool.drain(database, calendar)
-            if registered:
-                log.info("registered %d intakes saved while the database was unavailable", registered)
-            try:
-                trainer.poll()
-            except DatabaseUnavailable:
-                log.warning("database unavailable: no training round")
-            except Exception:  # noqa: BLE001 - the spool must keep draining whatever happens to training
-                log.exception("training round failed")
-            try:
-                purge.purge_if_due(database, settings.privacy.retention, settings.secret_key, holder,
-                                   tracker_store=tracker_store)
-            except DatabaseUnavailable:
-                log.warning("privacy purge skipped: database unavailable")
-            if email is not None:
-                try:
-                    done = email.run_round()
-                    if done.sent or done.retried or done.failed:
-                        log.info("e-mails: %d sent, %d to retry, %d failed", len(done.sent), len(done.retried),
-                                 len(done.failed))
-                except DatabaseUnavailable as error:
-                    log.warning("outbox not reachable: %s", error)
+            for name, step in steps:
+                run_step(log, name, step)
             if once:
                 trainer.join()
                 return
@@ -167,6 +162,17 @@ def worker(interval: float, once: bool) -> None:
         if tracker_store is not None:
             tracker_store.dispose()
         database.dispose()
+
+
+def run_step(log: logging.Logger, name: str, step) -> None:
+    """One step of a worker round: a database outage or a bug in one step never stops the others
+    (the spool must keep draining whatever happens to training)."""
+    try:
+        step()
+    except DatabaseUnavailable as error:
+        log.warning("%s skipped: database unavailable (%s)", name, error)
+    except Exception:  # noqa: BLE001
+        log.exception("%s failed", name)
 
 
 @main.group()
@@ -260,3 +266,21 @@ def deploy_nginx(prefix: Path) -> None:
 
     written = render_file(ProxyLayout.from_env(os.environ), prefix)
     click.echo(f"nginx configuration written to {written}")
+
+
+@deploy.command("ready")
+@click.option("--wait", "wait_seconds", default=0.0, show_default=True,
+              help="Ask again until every instance is ready, for at most this many seconds.")
+def deploy_ready(wait_seconds: float) -> None:
+    """Whether every assistant, action server and the desk of this machine (the ports of the
+    environment) can serve, from their readiness routes; exits with 1 when one cannot."""
+    import os
+
+    from desk.ops.nginx import ProxyLayout
+    from desk.ops.readiness import wait_until_ready
+
+    states = wait_until_ready(ProxyLayout.from_env(os.environ), within=wait_seconds)
+    for state in states:
+        click.echo(f"{state.name:<16} {'ready' if state.ready else 'NOT READY':<10} {state.status}")
+    if not all(state.ready for state in states):
+        raise SystemExit(1)

@@ -50,6 +50,9 @@ class Settings:
     telegram_delivery_interval: float = 2.0
     # Seconds the gateway waits for the assistant before telling the user it is unavailable.
     telegram_assistant_timeout: float = 30.0
+    # Seconds the Bot API has to answer a request (python-telegram-bot's read timeout). A send with no
+    # answer in time may have arrived: it is "unconfirmed", never sent twice (bot/telegram/delivery.py).
+    telegram_read_timeout: float = 10.0
     # Seconds a connection attempt may take before the database counts as unreachable.
     database_connect_timeout: int = 3
     # Where the desk is reached by users' browsers (links in chat messages).
@@ -159,6 +162,7 @@ class Settings:
             telegram_assistant_timeout=float(
                 environ.get("TELEGRAM_ASSISTANT_TIMEOUT", defaults.telegram_assistant_timeout)
             ),
+            telegram_read_timeout=float(environ.get("TELEGRAM_READ_TIMEOUT", defaults.telegram_read_timeout)),
             database_connect_timeout=int(
                 environ.get("DIALOGA_DB_CONNECT_TIMEOUT", defaults.database_connect_timeout)
             ),

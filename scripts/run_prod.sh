@@ -21,7 +21,7 @@ set +a
 
 for secret in DIALOGA_SECRET_KEY DIALOGA_RASA_API_TOKEN DIALOGA_METRICS_TOKEN TELEGRAM_WEBHOOK_SECRET; do
   if [ -z "${!secret:-}" ]; then
-    value="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    value="$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')"
     echo "$secret=$value" >> "$generated"
     export "$secret=$value"
     echo "run-prod: $secret was empty: generated one in $generated"

@@ -124,6 +124,21 @@ def test_feedback_is_stored_per_topic(action_database):
     assert [(r.topic, r.helpful) for r in rows] == [("doposcuola", True), ("doposcuola", False)]
 
 
+def test_a_rating_sent_again_with_its_message_key_is_recorded_once(action_database):
+    # The client's retry reaches an action server that never saw the first one (an assistant died
+    # before saving the conversation): the events do not show it, the key does.
+    rated = dict(slots={"language": "it", "last_topic": "doposcuola"}, metadata={"message_key": "choice-m4-0"})
+    for sender in ("user-1", "user-1", "user-2"):
+        run(ActionRecordFeedback(), tracker("/feedback_helpful", "feedback_helpful", sender=sender, **rated))
+    run(ActionRecordFeedback(), tracker("/feedback_helpful", "feedback_helpful", sender="user-1",
+                                        slots=rated["slots"], metadata={"message_key": "choice-m9-0"}))
+    with action_database.session() as session:
+        rows = session.scalars(select(AnswerFeedback).order_by(AnswerFeedback.id)).all()
+    # Once per key and conversation: another user's same key and a later rating count.
+    assert [row.conversation_id for row in rows] == ["user-1", "user-2", "user-1"]
+    assert all(len(row.message_key) == 64 and "user" not in row.message_key for row in rows)
+
+
 def test_language_detection_sets_the_slots(action_database):
     _, events = run(ActionReadTurn(), tracker("How many days of parental leave can I take?", slots={"language": "it"}))
     assert {e["name"]: e["value"] for e in events} == {"language": "en", "foreign_language": None, "handoff": None}

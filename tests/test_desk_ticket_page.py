@@ -142,12 +142,18 @@ def test_a_reply_goes_through_the_outbox_and_shows_its_delivery_state(seeded_dat
     fragment = client.get(f"/ticket/{ref}/cronologia").get_data(as_text=True)  # what the page polls
     assert 'class="badge delivery-sent"' in fragment and "inviato il" in fragment and "<html" not in fragment
 
-    post_form(client, f"/ticket/{ref}/risposta", {"body": "Secondo messaggio"}, page=f"/ticket/{ref}")
-    with seeded_database.session() as session:
-        second = session.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first()
-        outbox.mark_failed(session, second, "403 Forbidden: the user left")
-    fragment = client.get(f"/ticket/{ref}/cronologia").get_data(as_text=True)
+    def reply_then(body, outcome):
+        """The history after a reply whose delivery ended with outcome(session, message)."""
+        post_form(client, f"/ticket/{ref}/risposta", {"body": body}, page=f"/ticket/{ref}")
+        with seeded_database.session() as session:
+            outcome(session, session.scalars(select(OutboundMessage).order_by(OutboundMessage.id.desc())).first())
+        return client.get(f"/ticket/{ref}/cronologia").get_data(as_text=True)
+
+    fragment = reply_then("Secondo messaggio", lambda s, m: outbox.mark_failed(s, m, "403 Forbidden: the user left"))
     assert "non consegnato" in fragment and "the user left" in fragment
+    # A send the channel never answered (README "Telegram"): the operator is told to check.
+    fragment = reply_then("Terzo messaggio", lambda s, m: outbox.mark_unconfirmed(s, m, "no answer from Telegram"))
+    assert 'class="badge delivery-unconfirmed"' in fragment and "consegna non confermata" in fragment
 
 
 def test_a_reply_without_waiting_keeps_the_status_and_a_closed_ticket_takes_none(seeded_database, desk_login):

@@ -85,6 +85,7 @@ def test_metrics_count_what_the_database_holds(database):
                          AssistantTurn(conversation_id="c1", outcome="escalated", text="y"),
                          AnswerFeedback(conversation_id="c1", topic="congedo_paternita", helpful=True)])
         session.add(OutboundMessage(ticket_id=late.id, channel="telegram", address="1", body="b", status="failed"))
+        session.add(OutboundMessage(ticket_id=late.id, channel="telegram", address="1", body="c", status="unconfirmed"))
     with database.session() as session:
         text = metrics.exposition(metrics.collect(session, now, ["congedo_paternita", "smart_working"],
                                                   {"congedo_paternita": 4, "nlu_fallback": 2}))
@@ -95,6 +96,7 @@ def test_metrics_count_what_the_database_holds(database):
     assert "dialoga_tickets_open 2\n" in text
     assert "dialoga_tickets_overdue 1\n" in text
     assert 'dialoga_delivery_failures_total{channel="telegram"} 1\n' in text
+    assert 'dialoga_delivery_unconfirmed_total{channel="telegram"} 1\n' in text
     assert 'dialoga_answer_feedback_total{helpful="true"} 1\n' in text
 
 

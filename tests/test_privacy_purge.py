@@ -194,8 +194,9 @@ def test_the_purge_keeps_feedback_counts_under_a_pseudonym(database):
     now = datetime(2027, 1, 1)
     with database.session() as session:
         session.add(AnswerFeedback(conversation_id="widget-abcdefgh", topic="part_time", helpful=True,
-                                   created_at=now - timedelta(days=181)))
+                                   created_at=now - timedelta(days=181), message_key="a" * 64))
     purge.run_purge(database, POLICY, SECRET, "cli", now=now)
     with database.session() as session:
         feedback = session.scalars(select(AnswerFeedback)).one()
     assert feedback.conversation_id == pseudonym(SECRET, "widget-abcdefgh") and feedback.helpful is True
+    assert feedback.message_key is None  # a hash of the conversation id: it goes with it

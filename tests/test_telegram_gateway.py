@@ -24,7 +24,7 @@ from bot.telegram.delivery import deliver_due
 from bot.telegram.rendering import LONG_PAYLOAD_PREFIX
 from desk.models import DeliveryStatus, OutboundMessage, TelegramUpdate, TicketAttachment, TicketEvent
 from desk.models.base import utcnow
-from desk.services import tickets
+from desk.services import outbox, tickets
 from tests.support.desk import desk_app_for
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.stack import free_port
@@ -113,11 +113,13 @@ def test_text_goes_to_the_assistant_and_its_reply_comes_back_escaped_with_button
         {"recipient_id": "x", "custom": {"topic": "congedo_parentale", "source": "INPS", "verified_on": "2026-01-01"}},
     ]
     with assistant_answering(lambda body: reply) as assistant, gateway(fake_telegram, database, assistant.url):
-        fake_telegram.user_writes(CHAT, "quanto dura il congedo <parentale>?", language="it")
+        update_id = fake_telegram.user_writes(CHAT, "quanto dura il congedo <parentale>?", language="it")
         [answer] = fake_telegram.wait_for_messages(CHAT, 1)
     [sent] = assistant.received
+    # The update id is the message's idempotency key (a rating handled again is recorded once).
     assert sent == {"sender": f"telegram-{CHAT}", "message": "quanto dura il congedo <parentale>?",
-                    "metadata": {"channel": "telegram", "reply_address": str(CHAT), "language": "it"}}
+                    "metadata": {"channel": "telegram", "reply_address": str(CHAT), "language": "it",
+                                 "message_key": f"telegram-update-{update_id}"}}
     assert answer["text"] == ("Il congedo &lt;b&gt;spetta&lt;/b&gt; a madri &amp; padri. "
                               "Richiesta <code>DC-7K4M2Q</code>.")
     assert answer["reply_markup"]["inline_keyboard"] == [[{"text": "Utile", "callback_data": "/feedback_helpful"}]]
@@ -294,7 +296,7 @@ def test_an_operator_reply_is_delivered_after_telegrams_flood_control(fake_teleg
     assert (message.status, message.attempts, message.last_error) == ("sent", 2, None)
 
 
-def test_server_errors_and_timeouts_are_retried_with_backoff(fake_telegram, database):
+def test_server_errors_are_retried_with_backoff_and_a_send_without_answer_is_never_repeated(fake_telegram, database):
     queue_reply(database)
     fake_telegram.fail("sendMessage", 502, "Bad Gateway")
     round_ = deliver_once(fake_telegram, database)
@@ -304,16 +306,30 @@ def test_server_errors_and_timeouts_are_retried_with_backoff(fake_telegram, data
     assert deliver_once(fake_telegram, database).sent == []  # not due yet: the backoff holds
 
     make_due_now(database)
-    fake_telegram.delay("sendMessage", 2.0)
-    assert deliver_once(fake_telegram, database, read_timeout=0.5).retried == [message.id]
-    [message] = outbound(database)
-    assert message.attempts == 2 and "TimedOut" in message.last_error
-
-    make_due_now(database)
     assert deliver_once(fake_telegram, database).sent == [message.id]
     [message] = outbound(database)
-    assert (message.status, message.attempts) == ("sent", 3)
-    assert len(fake_telegram.calls_of("sendMessage", CHAT, ok_only=True)) >= 1
+    assert (message.status, message.attempts) == ("sent", 2)
+
+    # A read timeout: Telegram got the request (the fake delivers it late), the answer never came.
+    queue_reply(database, "Seconda risposta.", chat=CHAT + 1, key="intake-2")
+    fake_telegram.delay("sendMessage", 1.5)
+    assert deliver_once(fake_telegram, database, read_timeout=0.5).unconfirmed != []
+    second = outbound(database)[1]
+    assert second.status == "unconfirmed" and "TimedOut" in second.last_error
+    make_due_now(database)
+    assert deliver_once(fake_telegram, database).sent == []  # never sent again automatically
+    fake_telegram.wait_for_messages(CHAT + 1, 1)
+    time.sleep(0.3)
+    assert len(fake_telegram.sent_to(CHAT + 1)) == 1
+
+    # A deliverer that died while sending left a message "sending": after its lease, unconfirmed.
+    queue_reply(database, "Terza risposta.", chat=CHAT + 2, key="intake-3")
+    with database.session() as session:
+        taken = outbox.claim_for_sending(session, "telegram", lease_seconds=60)
+    assert deliver_once(fake_telegram, database).sent == []  # held by the dead deliverer's lease
+    with database.session() as session:
+        assert outbox.reconcile_interrupted(session, "telegram", now=utcnow() + timedelta(seconds=61)) == [taken.id]
+    assert outbound(database)[2].status == "unconfirmed" and fake_telegram.sent_to(CHAT + 2) == []
 
 
 def test_a_blocked_bot_or_a_missing_chat_fails_the_message_for_good(fake_telegram, database):

@@ -84,9 +84,10 @@ def test_a_published_rules_change_reaches_telegram_and_the_widget(action_databas
                          follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Chi segue l&#39;argomento riceverà un avviso" in page
-    pending = delivery.load_due(action_database, limit=10)
-    assert [(p.address, p.kind) for p in pending] == [("777", "update_notice")]
-    assert "Dal nuovo anno i fringe benefit sono" in delivery.text_of(pending[0])
+    pending = delivery.take_next(action_database, lease_seconds=60)
+    assert (pending.address, pending.kind) == ("777", "update_notice")
+    assert delivery.take_next(action_database, lease_seconds=60) is None  # the only Telegram message
+    assert "Dal nuovo anno i fringe benefit sono" in delivery.text_of(pending)
     updates = widget.get(f"/widget/api/updates?session={session_id['session']}&after=0",
                          headers={"X-Widget-Token": session_id["token"]}).json
     assert [m["kind"] for m in updates["messages"]] == ["update_notice"]

@@ -122,6 +122,16 @@ def test_a_message_goes_to_the_assistant_as_the_widget_channel_and_comes_back_sh
     assert [b.get("feedback") for b in message["buttons"]] == ["helpful", "not_helpful", None]
 
 
+def test_the_message_key_travels_to_the_assistant_and_a_malformed_one_is_left_out(client, assistant):
+    session = start_session(client)
+    for key in ("choice-m4-0", "x" * 101, "<script>", 42):
+        response = client.post("/widget/api/messages", headers={"Origin": ASSOCIATION, "X-Widget-Token": session["token"]},
+                               json={"session": session["session"], "text": "/feedback_helpful", "lang": "it",
+                                     "message_key": key})
+        assert response.status_code == 200, response.json
+    assert [sent["metadata"].get("message_key") for sent in assistant.received] == ["choice-m4-0", None, None, None]
+
+
 def test_a_wrong_or_foreign_token_is_refused(client, assistant):
     first, second = start_session(client), start_session(client)
     assert say(client, first, "ciao", token=second["token"]).status_code == 401

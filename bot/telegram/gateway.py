@@ -125,6 +125,7 @@ class TelegramGateway:
             .base_url(self.settings.telegram_api_url)
             .base_file_url(self.settings.telegram_file_url)
             .defaults(defaults)
+            .read_timeout(self.settings.telegram_read_timeout)
             .concurrent_updates(OnePerChatUpdateProcessor())
             .build()
         )
@@ -206,7 +207,8 @@ class TelegramGateway:
     async def forward(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
         chat_id = update.effective_chat.id
         code = update.effective_user.language_code if update.effective_user else None
-        inbound = InboundMessage(channel=CHANNEL, address=str(chat_id), text=text, language_hint=language_hint(code))
+        inbound = InboundMessage(channel=CHANNEL, address=str(chat_id), text=text, language_hint=language_hint(code),
+                                 message_key=f"telegram-update-{update.update_id}")
         async with self.typing(context.bot, chat_id):
             try:
                 replies = await self.assistant.route(inbound)

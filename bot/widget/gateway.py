@@ -48,6 +48,8 @@ DEMO_PAGES = {"": "Home", "servizi": "Servizi", "contatti": "Contatti"}
 # `after` of /widget/api/updates: an outbox id, ASCII digits within the id column's range.
 OUTBOX_ID = re.compile(r"[0-9]{1,10}")
 MAX_OUTBOX_ID = 2**31 - 1
+# The client's idempotency key of a message (optional): the same when it sends the message again.
+MESSAGE_KEY = re.compile(r"[A-Za-z0-9._:-]{8,100}")
 
 
 class WidgetError(Exception):
@@ -243,12 +245,18 @@ def send_message():
         raise WidgetError(400, "empty_text", language)
     try:
         client = pseudonym(gateway().settings.secret_key, f"widget-client:{request.remote_addr or 'unknown'}")
-        replies = gateway().assistant.route(InboundMessage(CHANNEL, session_id, text, language, client=client))
+        replies = gateway().assistant.route(InboundMessage(CHANNEL, session_id, text, language, client=client,
+                                                           message_key=_message_key(body.get("message_key"))))
     except AssistantUnavailable as error:
         log.warning("widget session %s: assistant unavailable: %s", session_id, error)
         notice = {"text": unavailable_text(language), "buttons": [], "notice": True}
         return jsonify(error="assistant_unavailable", message=notice["text"], messages=[notice]), 503
     return jsonify(messages=widget_messages(replies))
+
+
+def _message_key(value: Any) -> Optional[str]:
+    """A well-formed key or none: an odd one is ignored (the message still goes through)."""
+    return value if isinstance(value, str) and MESSAGE_KEY.fullmatch(value) else None
 
 
 @blueprint.get("/widget/api/updates")

@@ -533,14 +533,21 @@
 
   var busy = false;
 
-  function send(payload, shown) {
+  /* The message's idempotency key: the same for the same button of the same message, so that
+     a choice sent again (a rating) is recorded once; a new one for typed text. */
+  function messageKey(item, index) {
+    if (item) return "choice-" + item.id + "-" + index;
+    return "text-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  function send(payload, shown, key) {
     if (busy || !payload.trim()) return Promise.resolve();
     busy = true;
     sendButton.disabled = true;
     retireChoices();
     addItem({ role: "user", text: shown }, { quiet: true });
     showTyping(true);
-    return deliver(payload, true).catch(function () {
+    return deliver(payload, true, key || messageKey(null)).catch(function () {
       addItem({ role: "notice", text: t("offline") });
     }).then(function () {
       showTyping(false);
@@ -549,17 +556,17 @@
     });
   }
 
-  function deliver(payload, retryWithNewSession) {
+  function deliver(payload, retryWithNewSession, key) {
     return ensureSession().then(function (ready) {
       if (!ready) return null;
       return api("/widget/api/messages", { method: "POST", authorised: true,
-        body: { session: state.session, text: payload, lang: state.language } }).then(function (answer) {
+        body: { session: state.session, text: payload, lang: state.language, message_key: key } }).then(function (answer) {
         if (answer.status === 401 && retryWithNewSession) {
           addItem({ role: "notice", text: answer.data.message || "" });
           state.session = null;
           state.token = null;
           save();
-          return deliver(payload, false);
+          return deliver(payload, false, messageKey(null));
         }
         if (answer.ok) return showReplies(answer.data.messages || []);
         var messages = answer.data.messages;
@@ -597,7 +604,7 @@
     if (busy) return;
     item.chosen = button.payload;
     save();
-    send(button.payload, button.title).then(function () {
+    send(button.payload, button.title, messageKey(item, (item.buttons || []).indexOf(button))).then(function () {
       var node = log.querySelector('[data-id="' + item.id + '"]');
       if (node) node.replaceWith(renderItem(item));
       input.focus();

@@ -38,6 +38,9 @@ class AnswerFeedback(Base):
     language = Column(String(8), nullable=False, default="it")
     created_at = Column(DateTime, nullable=False, default=utcnow)
     pseudonymised_at = Column(DateTime, nullable=True)
+    # The client's idempotency key for the message that carried the rating, hashed with the
+    # conversation (desk.services.analytics.feedback_key): a rating sent again is recorded once.
+    message_key = Column(String(64), nullable=True, unique=True)
 
 
 class ClarificationChoice(str, Enum):

@@ -12,8 +12,13 @@ from desk.models.base import Base, utcnow
 
 class DeliveryStatus(str, Enum):
     QUEUED = "queued"
+    # Taken by a deliverer that is sending it now (Telegram: recorded before the request goes out).
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # The request may have reached the channel but no answer came back (a read timeout, a deliverer
+    # killed while sending): never sent again automatically, so never twice; the operator sees it.
+    UNCONFIRMED = "unconfirmed"
 
 
 class OutboundKind(str, Enum):

@@ -103,6 +103,8 @@ def collect(session: Session, now: datetime, topics: Iterable[str],
 
     failures = Metric("dialoga_delivery_failures_total", "counter", "Outbox messages that could not be delivered, by channel.")
     queued = Metric("dialoga_outbox_queued", "gauge", "Outbox messages waiting to be delivered, by channel.")
+    unconfirmed = Metric("dialoga_delivery_unconfirmed_total", "counter",
+                         "Outbox messages sent without an answer from the channel (they may not have arrived), by channel.")
     for channel, status, count in session.execute(
         select(OutboundMessage.channel, OutboundMessage.status, func.count())
         .group_by(OutboundMessage.channel, OutboundMessage.status)
@@ -112,7 +114,9 @@ def collect(session: Session, now: datetime, topics: Iterable[str],
             failures.add(count, channel=channel)
         elif status == DeliveryStatus.QUEUED.value:
             queued.add(count, channel=channel)
-    metrics += [failures, queued]
+        elif status == DeliveryStatus.UNCONFIRMED.value:
+            unconfirmed.add(count, channel=channel)
+    metrics += [failures, queued, unconfirmed]
 
     feedback = Metric("dialoga_answer_feedback_total", "counter", "Ratings of answers, helpful or not.")
     counts = dict(session.execute(select(AnswerFeedback.helpful, func.count()).group_by(AnswerFeedback.helpful)).all())

@@ -43,6 +43,9 @@ class InboundMessage:
     # so that limits that matter across conversations (ticket lookups) can count it.
     client: Optional[str] = None
     request_id: Optional[str] = None  # follows the message into Rasa's metadata and the actions' logs
+    # The client's idempotency key for this message, the same when the client sends it again
+    # (the widget's, a Telegram update id): what it creates (a rating) is created once.
+    message_key: Optional[str] = None
 
     @property
     def sender_id(self) -> str:
@@ -57,6 +60,8 @@ class InboundMessage:
             metadata["client"] = self.client
         if self.request_id:
             metadata["request_id"] = self.request_id
+        if self.message_key:
+            metadata["message_key"] = printable(self.message_key)[:200]
         # Cleaned once here, on the way in, for every channel (desk.text.user_text).
         text = user_text(self.text)
         text = COMMAND_ALIASES.get(text.lower(), text)

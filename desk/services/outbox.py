@@ -1,9 +1,13 @@
 """The outbox: messages to users queued with the desk action that produced them,
 then delivered by their channel with retries.
 
-Delivery is at least once: a message is marked sent only after the channel
-accepted it, so a crash in between sends it again; channels de-duplicate by the
-message id where the user could see it twice (the widget does).
+Delivery is at least once for e-mail: a message is marked sent only after the server
+accepted it, so a crash in between sends it again; channels de-duplicate by the message id
+where the user could see it twice (the widget does, mail clients thread by Message-ID).
+Telegram has no idempotency key, so its deliverer records each attempt before sending
+(claim_for_sending: "sending"), and an attempt whose outcome it never learnt (a read timeout,
+a deliverer killed while sending) becomes "unconfirmed", never sent again automatically:
+no reply twice, and the operator sees the rare one that may not have arrived.
 
 E-mail is a channel like the others (bot/email delivers it): when the ticket's contact is an
 e-mail address, a message also gets an e-mail copy, at once or after the widget left it unread
@@ -37,13 +41,7 @@ def enqueue(
     now: Optional[datetime] = None,
 ) -> OutboundMessage:
     now = now or utcnow()
-    message = OutboundMessage(
-        ticket_id=ticket.id, event_id=event.id if event is not None else None, kind=kind.value,
-        channel=ticket.channel, address=ticket.reply_address, language=ticket.language, body=body,
-        status=DeliveryStatus.QUEUED.value, attempts=0, next_attempt_at=now, created_at=now,
-    )
-    session.add(message)
-    session.flush()
+    message = _queue_for_ticket(session, ticket, ticket.channel, ticket.reply_address, body, kind, event, now)
     if email_at_once(ticket.channel, ticket.contact_kind):
         enqueue_email(session, ticket, body, kind, event=event, now=now)
     return message
@@ -59,10 +57,17 @@ def enqueue_email(
     fallback_of: Optional[OutboundMessage] = None,
 ) -> OutboundMessage:
     """An e-mail to the ticket's contact address."""
-    now = now or utcnow()
+    return _queue_for_ticket(session, ticket, EMAIL_CHANNEL, ticket.contact, body, kind, event, now or utcnow(),
+                             fallback_of=fallback_of)
+
+
+def _queue_for_ticket(
+    session: Session, ticket: Ticket, channel: str, address: str, body: str, kind: OutboundKind,
+    event: Optional[TicketEvent], now: datetime, fallback_of: Optional[OutboundMessage] = None,
+) -> OutboundMessage:
     message = OutboundMessage(
         ticket_id=ticket.id, event_id=event.id if event is not None else None, kind=kind.value,
-        channel=EMAIL_CHANNEL, address=ticket.contact, language=ticket.language, body=body,
+        channel=channel, address=address, language=ticket.language, body=body,
         status=DeliveryStatus.QUEUED.value, attempts=0, next_attempt_at=now, created_at=now,
         fallback_of_id=fallback_of.id if fallback_of is not None else None,
     )
@@ -191,6 +196,37 @@ def claim_due(
     return messages
 
 
+def claim_for_sending(
+    session: Session, channel: str, lease_seconds: int = 60, now: Optional[datetime] = None
+) -> Optional[OutboundMessage]:
+    """The oldest due message of a channel, recorded as being sent ("sending") before the request
+    goes out, in a transaction of its own: no other deliverer takes it, and if this one dies before
+    recording the outcome the message is not sent again (reconcile_interrupted). `lease_seconds` is
+    how long a send may take at most."""
+    now = now or utcnow()
+    [message] = claim_due(session, channel, limit=1, lease_seconds=lease_seconds, now=now) or [None]
+    if message is not None:
+        message.status = DeliveryStatus.SENDING.value
+        session.flush()
+    return message
+
+
+def reconcile_interrupted(session: Session, channel: str, now: Optional[datetime] = None) -> List[int]:
+    """Messages left "sending" past their lease by a deliverer that died or hung: the channel may
+    have delivered them, so they become "unconfirmed" instead of being sent again. Their ids."""
+    now = now or utcnow()
+    lock_for_writing(session)
+    stuck = list(session.scalars(
+        select(OutboundMessage).where(
+            OutboundMessage.channel == channel, OutboundMessage.status == DeliveryStatus.SENDING.value,
+            OutboundMessage.next_attempt_at <= now,
+        ).with_for_update(skip_locked=True)
+    ))
+    for message in stuck:
+        mark_unconfirmed(session, message, "the deliverer stopped while sending: delivery not confirmed")
+    return [message.id for message in stuck]
+
+
 def for_address(
     session: Session, channel: str, address: str, after_id: int = 0, now: Optional[datetime] = None,
 ) -> List[OutboundMessage]:
@@ -234,6 +270,7 @@ def mark_retry(
     if message.attempts >= MAX_ATTEMPTS:
         message.status = DeliveryStatus.FAILED.value
     else:
+        message.status = DeliveryStatus.QUEUED.value  # also after "sending"
         delay = retry_after if retry_after is not None else BACKOFF_SECONDS[min(message.attempts, len(BACKOFF_SECONDS)) - 1]
         message.next_attempt_at = now + timedelta(seconds=delay)
     session.flush()
@@ -247,9 +284,18 @@ def mark_failed(session: Session, message: OutboundMessage, error: str) -> None:
     session.flush()
 
 
+def mark_unconfirmed(session: Session, message: OutboundMessage, error: str) -> None:
+    """The request may have reached the channel, but its answer never came back: not sent again."""
+    message.attempts += 1
+    message.status = DeliveryStatus.UNCONFIRMED.value
+    message.last_error = error[:2000]
+    session.flush()
+
+
 def record_outcome(session: Session, message_id: int, status: str, error: Optional[str] = None,
                    retry_after: Optional[float] = None) -> None:
-    """What a channel's deliverer learnt from one send: "sent", "failed" (permanent) or a retry."""
+    """What a channel's deliverer learnt from one send: "sent", "failed" (permanent),
+    "unconfirmed" (no answer to a request that may have arrived) or a retry."""
     message = session.get(OutboundMessage, message_id)
     if message is None:
         return
@@ -257,6 +303,8 @@ def record_outcome(session: Session, message_id: int, status: str, error: Option
         mark_sent(session, message)
     elif status == "failed":
         mark_failed(session, message, error or "failed")
+    elif status == "unconfirmed":
+        mark_unconfirmed(session, message, error or "unconfirmed")
     else:
         mark_retry(session, message, error or "retry", retry_after=retry_after)
 

@@ -44,6 +44,8 @@ DELIVERY_LABELS = {
     DeliveryStatus.QUEUED.value: "in coda",
     DeliveryStatus.SENT.value: "inviato",
     DeliveryStatus.FAILED.value: "non consegnato",
+    DeliveryStatus.SENDING.value: "in invio",
+    DeliveryStatus.UNCONFIRMED.value: "consegna non confermata: verificare con l'utente",
 }
 AREA_LABELS = {
     "lavoro_flessibile": "Lavoro flessibile",

@@ -50,6 +50,8 @@ class StoredFile:
 @dataclass
 class FakeTelegram:
     calls: List[Call] = field(default_factory=list)
+    # Every request as it arrives, before any delay the test asked for (calls: when answered).
+    received: List[Call] = field(default_factory=list)
     _updates: List[Dict[str, Any]] = field(default_factory=list)
     _failures: Dict[str, List[Failure]] = field(default_factory=dict)
     _files: Dict[str, StoredFile] = field(default_factory=dict)
@@ -203,6 +205,8 @@ class FakeTelegram:
         method = path[len(prefix):]
         params = self._params(request)
         with self._condition:
+            self.received.append(Call(method, params, time.monotonic()))
+            self._condition.notify_all()
             planned = self._failures.get(method) or []
             failure = planned.pop(0) if planned else None
         if failure is not None and failure.delay:

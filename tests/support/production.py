@@ -41,7 +41,7 @@ def stack_environment(database_url: str, redis_port: int, prefix: Path, ports: D
     url = make_url(database_url)
     return {
         "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-        "DIALOGA_SECRET_KEY": secrets.token_urlsafe(48), "DIALOGA_RASA_API_TOKEN": secrets.token_urlsafe(16),
+        "DIALOGA_SECRET_KEY": secrets.token_urlsafe(48), "DIALOGA_RASA_API_TOKEN": secrets.token_hex(16),
         "DIALOGA_METRICS_TOKEN": secrets.token_urlsafe(16),
         "DIALOGA_HTTP_ADDRESS": "127.0.0.1", "DIALOGA_HTTP_PORT": str(ports["public"]),
         "DIALOGA_PUBLIC_URL": f"http://127.0.0.1:{ports['public']}", "DIALOGA_BEHIND_PROXY": "true",
@@ -99,10 +99,11 @@ class ProductionStack:
         return self.processes[process]
 
     def health_url(self, process: str) -> Optional[str]:
+        """Each process's readiness: 200 once it can serve with its dependencies (README "Deployment")."""
         if process.startswith("assistant"):
-            return f"http://127.0.0.1:{self.ports['rasa' + process[-1]]}/"
+            return f"http://127.0.0.1:{self.ports['rasa' + process[-1]]}/webhooks/readiness/ready"
         if process.startswith("actions"):
-            return f"http://127.0.0.1:{self.ports[process]}/health"
+            return f"http://127.0.0.1:{self.ports[process]}/ready"
         if process == "desk":
             return f"http://127.0.0.1:{self.ports['desk']}/healthz"
         if process == "nginx":

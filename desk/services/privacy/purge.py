@@ -211,6 +211,10 @@ def execute(session: Session, due: PurgePlan, secret: str, tracker_store: Option
             session.execute(
                 update(model).where(model.conversation_id == conversation_id, model.pseudonymised_at.is_(None))
                 .values(conversation_id=alias, pseudonymised_at=due.now).execution_options(synchronize_session=False))
+        # A rating's idempotency key is a hash of the conversation id: it goes with it.
+        session.execute(
+            update(AnswerFeedback).where(AnswerFeedback.conversation_id == alias, AnswerFeedback.message_key.isnot(None))
+            .values(message_key=None).execution_options(synchronize_session=False))
         # Clarifications and guided-check counts of the conversation: the same pseudonym.
         for model in (Clarification, CheckEvent):
             session.execute(

@@ -15,7 +15,7 @@ from typing import Dict, Iterable, Mapping, Optional, Tuple
 # Tickets still waiting for the desk are never purged, however old.
 ACTIVE_TICKET_STATUSES = frozenset({"open", "in_progress", "waiting_on_user"})
 # Outbox messages still to be delivered are never purged.
-UNDELIVERED_OUTBOX_STATUSES = frozenset({"queued"})
+UNDELIVERED_OUTBOX_STATUSES = frozenset({"queued", "sending"})
 # How often the worker runs the purge.
 PURGE_INTERVAL = timedelta(hours=24)
 PSEUDONYM_PREFIX = "pseudonimo-"
