@@ -24,7 +24,7 @@ from bot.telegram.delivery import deliver_due
 from bot.telegram.rendering import LONG_PAYLOAD_PREFIX
 from desk.models import DeliveryStatus, OutboundMessage, TelegramUpdate, TicketAttachment, TicketEvent
 from desk.models.base import utcnow
-from desk.services import outbox, tickets
+from desk.services import outbox, telegram_updates, tickets
 from tests.support.desk import desk_app_for
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.stack import free_port
@@ -385,6 +385,37 @@ def test_the_webhook_refuses_a_wrong_secret_and_hands_a_right_one_to_the_gateway
     assert webhook.params["url"] == "https://sportello.example/telegram/webhook"
     assert webhook.params["secret_token"] == secret
     assert fake_telegram.calls_of("getUpdates") == []
+
+
+def test_two_gateways_in_webhook_mode_handle_each_update_once_and_each_chat_in_order(fake_telegram, database):
+    """Production runs the gateway more than once: the updates the webhook stored are shared
+    between them (claims with a lease), none handled twice, one chat's updates in order."""
+    chats = [CHAT + 100 + number for number in range(10)]
+    webhook = dict(telegram_mode="webhook", telegram_webhook_secret="s3cret-token_for-the-webhook")
+    # The assistant takes a second: long enough for both gateways to see an update not yet handled.
+    with assistant_answering(lambda body: [{"text": "Risposta."}], delay=1.0) as assistant, \
+            gateway(fake_telegram, database, assistant.url, **webhook), \
+            gateway(fake_telegram, database, assistant.url, **webhook):
+        update_id = 9000
+        for text in ("/start", "/help"):  # arriving over a second or so, while both gateways poll
+            for chat in chats:
+                update_id += 1
+                with database.session() as session:
+                    telegram_updates.receive(session, {"update_id": update_id, "message": {
+                        "message_id": update_id, "date": int(time.time()), "chat": fake_telegram.chat(chat),
+                        "from": fake_telegram.user(chat, "it"), "text": text,
+                        "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}]}})
+                time.sleep(0.07)
+        fake_telegram.wait_for(lambda: _processed(database), what="every update marked processed")
+        time.sleep(0.5)  # a second handling, if there were one, would have sent by now
+    for chat in chats:
+        greeting, second = fake_telegram.sent_to(chat)  # exactly two replies: each update handled once
+        assert "Dialoga con noi" in greeting["text"]  # /start first, then /help: in order
+        assert second["text"] == "Risposta."
+    assert sorted(body["sender"] for body in assistant.received) == sorted(f"telegram-{chat}" for chat in chats)
+    with database.session() as session:
+        holders = {row.claimed_by for row in session.scalars(select(TelegramUpdate))}
+    assert len(holders) == 2  # both gateways took part
 
 
 def _processed(database):

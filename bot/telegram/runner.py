@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
+import uuid
 from typing import Optional, Set
 
 from telegram import Update
@@ -28,6 +31,12 @@ POLLING_TIMEOUT_SECONDS = 10  # long polling: getUpdates waits this long for new
 
 class ConfigurationError(ValueError):
     pass
+
+
+def update_lease_seconds(settings: Settings) -> float:
+    """How long a gateway holds a webhook update: longer than handling it can take (the
+    assistant's answer, then sending it), so that only a dead gateway's updates are taken over."""
+    return 2 * settings.telegram_assistant_timeout + 4 * settings.telegram_read_timeout + 10
 
 
 def webhook_url(settings: Settings) -> str:
@@ -62,7 +71,8 @@ async def serve(settings: Settings, database: Database, stop: asyncio.Event,
                     url=webhook_url(settings), secret_token=settings.telegram_webhook_secret,
                     allowed_updates=ALLOWED_UPDATES,
                 )
-                tasks.append(asyncio.create_task(webhook_inbox_loop(application, database, stop)))
+                tasks.append(asyncio.create_task(
+                    webhook_inbox_loop(application, database, stop, update_lease_seconds(settings))))
             else:
                 await application.bot.delete_webhook()
                 await application.updater.start_polling(
@@ -78,10 +88,13 @@ async def serve(settings: Settings, database: Database, stop: asyncio.Event,
         await assistant.close()
 
 
-async def webhook_inbox_loop(application: Application, database: Database, stop: asyncio.Event) -> None:
+async def webhook_inbox_loop(application: Application, database: Database, stop: asyncio.Event,
+                             lease_seconds: float) -> None:
     """Hand the updates the desk's webhook stored to the Application, in order; each is
-    marked processed once its handlers ran (a crash before that handles it again)."""
+    marked processed once its handlers ran (a crash before that handles it again). Updates are
+    claimed for `lease_seconds`, so several gateways share the work without doing any twice."""
     in_flight: Set[int] = set()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def handle(update_id: int, update: Update) -> None:
         try:
@@ -95,7 +108,7 @@ async def webhook_inbox_loop(application: Application, database: Database, stop:
 
     while not stop.is_set():
         try:
-            for update_id, payload in await asyncio.to_thread(_pending, database):
+            for update_id, payload in await asyncio.to_thread(_claim, database, holder, lease_seconds):
                 if update_id in in_flight:
                     continue
                 try:
@@ -116,9 +129,9 @@ async def webhook_inbox_loop(application: Application, database: Database, stop:
         await asyncio.sleep(0.05)
 
 
-def _pending(database: Database):
+def _claim(database: Database, holder: str, lease_seconds: float):
     with database.session() as session:
-        return [(row.update_id, row.payload) for row in telegram_updates.pending(session)]
+        return [(row.update_id, row.payload) for row in telegram_updates.claim_pending(session, holder, lease_seconds)]
 
 
 def _mark_processed(database: Database, update_id: int) -> None:

@@ -32,3 +32,7 @@ class TelegramUpdate(Base):
     payload = Column(JSON, nullable=False)
     received_at = Column(DateTime, nullable=False, default=utcnow)
     processed_at = Column(DateTime, nullable=True, index=True)
+    # A gateway handling the update holds it until claimed_until: several gateways can run side by
+    # side without handling an update twice (telegram_updates.claim_pending).
+    claimed_by = Column(String(120), nullable=True)
+    claimed_until = Column(DateTime, nullable=True)

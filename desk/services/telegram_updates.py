@@ -3,13 +3,14 @@
 The desk's web process only stores what Telegram sent (fast, and nothing is lost if the
 gateway is restarting); the gateway process takes them in order and marks them handled
 after its handlers ran: at least once, and Telegram's re-deliveries of the same update_id
-are stored once."""
+are stored once. Several gateways can run side by side: each claims the updates it handles
+for a lease (claim_pending), and the updates of one chat go to one gateway at a time, in order."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Dict, List, Optional
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Optional, Set
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,13 +32,63 @@ def receive(session: Session, payload: Dict[str, Any], now: Optional[datetime] =
     return True
 
 
-def pending(session: Session, limit: int = 100) -> List[TelegramUpdate]:
-    """Updates not handled yet, in Telegram's order."""
-    return list(
-        session.scalars(
-            select(TelegramUpdate).where(TelegramUpdate.processed_at.is_(None)).order_by(TelegramUpdate.update_id).limit(limit)
-        )
-    )
+def claim_pending(session: Session, holder: str, lease_seconds: float, limit: int = 100,
+                  now: Optional[datetime] = None) -> List[TelegramUpdate]:
+    """Updates not handled yet, in Telegram's order, claimed for `holder` until the lease ends.
+
+    An update claimed by another gateway whose lease has not ended is left alone, and so is every
+    later update of its chat: one chat's messages are handled one at a time, in order, whichever
+    gateway takes them. A gateway that dies leaves its claims to expire; another then takes them
+    (at least once, as before)."""
+    now = now or utcnow()
+    claimable = or_(TelegramUpdate.claimed_until.is_(None), TelegramUpdate.claimed_until < now)
+    rows = session.execute(
+        select(TelegramUpdate.update_id, TelegramUpdate.payload, TelegramUpdate.claimed_by, TelegramUpdate.claimed_until)
+        .where(TelegramUpdate.processed_at.is_(None)).order_by(TelegramUpdate.update_id).limit(limit)
+    ).all()
+    busy_chats: Set[Any] = set()
+    claimed: List[int] = []
+    for update_id, payload, claimed_by, claimed_until in rows:
+        chat = chat_of(payload)
+        held_elsewhere = claimed_until is not None and claimed_until >= now and claimed_by != holder
+        if held_elsewhere or (chat is not None and chat in busy_chats):
+            if chat is not None:
+                busy_chats.add(chat)
+            continue
+        if claimed_by == holder and claimed_until is not None and claimed_until >= now:
+            continue  # this gateway is handling it already
+        taken = session.execute(
+            update(TelegramUpdate)
+            .where(TelegramUpdate.update_id == update_id, TelegramUpdate.processed_at.is_(None), claimable)
+            .values(claimed_by=holder, claimed_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken == 1:
+            claimed.append(update_id)
+        elif chat is not None:
+            busy_chats.add(chat)  # another gateway took it a moment ago
+    session.flush()
+    if not claimed:
+        return []
+    return list(session.scalars(
+        select(TelegramUpdate).where(TelegramUpdate.update_id.in_(claimed)).order_by(TelegramUpdate.update_id)
+    ))
+
+
+def chat_of(payload: Dict[str, Any]) -> Optional[Any]:
+    """The chat an update belongs to (a message's, or the message a pressed button was under)."""
+    if not isinstance(payload, dict):
+        return None
+    for key in ("message", "edited_message", "callback_query"):
+        part = payload.get(key)
+        if isinstance(part, dict):
+            message = part.get("message", part) if key == "callback_query" else part
+            chat = (message or {}).get("chat") if isinstance(message, dict) else None
+            if isinstance(chat, dict):
+                return chat.get("id")
+            if key == "callback_query" and isinstance(part.get("from"), dict):
+                return part["from"].get("id")
+    return None
 
 
 def mark_processed(session: Session, update_id: int, now: Optional[datetime] = None) -> None:
