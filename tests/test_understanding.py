@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desk.services.understanding import Answer, Clarify, Offer, Thresholds, decide
+from desk.services.understanding import Answer, Clarify, Offer, Thresholds, decide, first_turn, needs_fallback
 
 TOPICS = {"congedo_parentale", "congedo_paternita", "congedo_maternita", "sanarti", "fsba_sostegno_reddito",
           "mutue_integrative", "accompagnamento_artigiani"}
@@ -89,3 +89,33 @@ def test_a_clarification_never_offers_more_than_three_topics_nor_a_non_topic(pai
         assert len(set(decision.topics)) == len(decision.topics)
     if isinstance(decision, Answer):
         assert decision.topic in TOPICS
+
+
+
+def test_an_unsure_guided_check_competes_with_the_topics_instead_of_hijacking_the_question():
+    # check ranked first but close to its topic: the topics are offered, not a person
+    unsure = ranking(("check_congedo_parentale", 0.4), ("congedo_parentale", 0.35), ("congedo_paternita", 0.15))
+    assert decide(unsure, TOPICS) == Clarify(("congedo_parentale", "congedo_paternita"))
+    assert needs_fallback(unsure, TOPICS, Thresholds())
+    # a confident check is left to its rule, like any other intent
+    sure = ranking(("check_congedo_parentale", 0.9), ("congedo_parentale", 0.05))
+    assert not needs_fallback(sure, TOPICS, Thresholds())
+    assert first_turn(sure, TOPICS, Thresholds()) == "check_congedo_parentale"
+    # the ticket status check is not a guided check: out of the topics' way
+    assert decide(ranking(("check_ticket_status", 0.4), ("sanarti", 0.35)), TOPICS) == Offer()
+
+
+def test_the_first_turn_answers_only_what_passes_the_answer_rule():
+    strict = Thresholds(answer_min_confidence=0.7, answer_min_margin=0.4)
+    # Rasa's FallbackClassifier alone (0.35 / 0.1) would answer this one
+    middling = ranking(("congedo_parentale", 0.62), ("congedo_paternita", 0.3))
+    assert needs_fallback(middling, TOPICS, strict)
+    assert first_turn(middling, TOPICS, strict) == Clarify(("congedo_parentale", "congedo_paternita"))
+    assert first_turn(ranking(("congedo_parentale", 0.8), ("congedo_paternita", 0.1)), TOPICS, strict) == Answer(
+        "congedo_parentale")
+    # non-topic intents keep the FallbackClassifier's thresholds
+    assert not needs_fallback(ranking(("greet", 0.5), ("sanarti", 0.2)), TOPICS, strict)
+    assert first_turn(ranking(("greet", 0.5), ("sanarti", 0.2)), TOPICS, strict) == "greet"
+    assert first_turn(ranking(("out_of_scope", 0.5), ("sanarti", 0.2)), TOPICS, strict) == Offer()
+    assert first_turn(ranking(("out_of_scope", 0.3), ("sanarti", 0.28)), TOPICS, strict) == Offer()
+    assert first_turn([], TOPICS, strict) == Offer()

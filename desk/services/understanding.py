@@ -84,16 +84,29 @@ def ranked(ranking: Iterable[Mapping[str, Any]]) -> List[Tuple[str, float]]:
     return sorted(best.items(), key=lambda pair: -pair[1])
 
 
+def is_guided_check(intent: str) -> bool:
+    """check_<id> starts a guided check about a topic (check_ticket_status is not one)."""
+    return intent.startswith("check_") and intent != "check_ticket_status"
+
+
+def confident(pairs: Sequence[Tuple[str, float]], thresholds: Thresholds) -> bool:
+    """The most likely intent is sure enough to act on without asking."""
+    if not pairs:
+        return False
+    runner_up = pairs[1][1] if len(pairs) > 1 else 0.0
+    return pairs[0][1] >= thresholds.answer_min_confidence and pairs[0][1] - runner_up >= thresholds.answer_min_margin
+
+
 def decide(ranking: Sequence[Mapping[str, Any]], topics: Collection[str], thresholds: Thresholds = Thresholds()) -> Decision:
     """Answer(topic) | Clarify(topics) | Offer() for an intent ranking (Rasa's
-    `intent_ranking`: [{"name", "confidence"}, ...]); `topics` are the topic intents."""
+    `intent_ranking`: [{"name", "confidence"}, ...]); `topics` are the topic intents.
+
+    A guided check ranked first but unsure competes with the topics: the topics are offered."""
     pairs = ranked(ranking)
-    if not pairs or pairs[0][0] not in topics:
+    if not pairs or (pairs[0][0] not in topics and not is_guided_check(pairs[0][0])):
         return Offer()  # out of scope (or a non-topic intent) is the most likely reading
-    top_topic, top_confidence = pairs[0]
-    runner_up = pairs[1][1] if len(pairs) > 1 else 0.0
-    if top_confidence >= thresholds.answer_min_confidence and top_confidence - runner_up >= thresholds.answer_min_margin:
-        return Answer(top_topic)
+    if pairs[0][0] in topics and confident(pairs, thresholds):
+        return Answer(pairs[0][0])
     candidates = [
         (intent, confidence) for intent, confidence in pairs
         if intent in topics and confidence >= thresholds.candidate_min_confidence
@@ -101,3 +114,33 @@ def decide(ranking: Sequence[Mapping[str, Any]], topics: Collection[str], thresh
     if not candidates or sum(confidence for _, confidence in candidates) < thresholds.min_combined_confidence:
         return Offer()
     return Clarify(tuple(intent for intent, _ in candidates))
+
+
+def needs_fallback(ranking: Sequence[Mapping[str, Any]], topics: Collection[str], thresholds: Thresholds) -> bool:
+    """Whether the intent classifier should hand a message to the fallback (`nlu_fallback`):
+    a topic or a guided check ranked first without the confidence to answer it directly.
+    Other intents (greetings, out of scope...) are left to Rasa's FallbackClassifier."""
+    pairs = ranked(ranking)
+    if not pairs or (pairs[0][0] not in topics and not is_guided_check(pairs[0][0])):
+        return False
+    return not confident(pairs, thresholds)
+
+
+def first_turn(ranking: Sequence[Mapping[str, Any]], topics: Collection[str], thresholds: Thresholds,
+               fallback: Tuple[float, float] = (0.35, 0.1)) -> Union[Decision, str]:
+    """What the assistant does with a first message, from the classifier's ranking: the intent
+    classifier's `needs_fallback`, Rasa's FallbackClassifier (`fallback` = its threshold and
+    ambiguity threshold, config.yml), then `decide`. Returns a Decision, or the name of a
+    non-topic intent the assistant acts on (a greeting, a guided check...); out of scope is Offer()."""
+    pairs = ranked(ranking)
+    if not pairs:
+        return Offer()
+    if needs_fallback(ranking, topics, thresholds):
+        return decide(ranking, topics, thresholds)
+    top, confidence = pairs[0]
+    runner_up = pairs[1][1] if len(pairs) > 1 else 0.0
+    if confidence < fallback[0] or confidence - runner_up < fallback[1]:
+        return decide(ranking, topics, thresholds)
+    if top in topics:
+        return Answer(top)
+    return Offer() if top == OUT_OF_SCOPE_INTENT else top
