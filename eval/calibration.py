@@ -88,6 +88,10 @@ def out_of_fold(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
     if cached.exists():
         return dict(np.load(cached, allow_pickle=True))
     memo: Dict[str, np.ndarray] = {}
+    saved = CACHE / "embeddings.npz"  # the sentence encoder is the slow part: its vectors are kept
+    if saved.exists():
+        stored = np.load(saved, allow_pickle=True)
+        memo.update(zip(stored["texts"], stored["vectors"]))
     plain_embed = ensemble.embed
 
     def embed(batch):
@@ -114,6 +118,8 @@ def out_of_fold(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
             print(f"fold {number}/{folds}: {len(test)} examples", file=sys.stderr)
     finally:
         ensemble.embed = plain_embed
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(saved, texts=np.array(list(memo), dtype=object), vectors=np.stack(list(memo.values())))
     result = {"texts": np.array(texts, dtype=object), "intents": np.array(intents), "files": np.array(files),
               "groups": groups, "labels": np.array(labels), "probabilities": probabilities}
     CACHE.mkdir(parents=True, exist_ok=True)
