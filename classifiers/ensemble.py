@@ -8,10 +8,9 @@ Two views of a message are combined:
   questions near the Italian examples of the same topic.
 Their probabilities are averaged with `embedding_weight`.
 
-Long messages (owners who describe their firm first) are also read sentence by sentence: each
-sentence is classified on its own, and the message's probabilities are mixed with those of its
-question (a sentence with a question mark; failing that, the sentence most sure of an
-informative intent), so that the question is not diluted by the description."""
+Long messages (owners who describe their firm first) are also read sentence by sentence: the
+sentences that ask something are classified on their own, and the message's probabilities are
+mixed with theirs, so that the question is not diluted by the description."""
 from __future__ import annotations
 
 import re
@@ -103,14 +102,11 @@ class EnsembleModel:
         scores = self._mix(texts + [sentence for _, sentence in parts])
         result = scores[: len(texts)].copy()
         informative = np.array([label not in SMALL_TALK for label in self.labels])
-        best: Dict[int, Tuple[bool, float, np.ndarray]] = {}
-        for row, (index, sentence) in zip(scores[len(texts):], parts):
-            # A sentence that asks (a question mark) wins over the description around it;
-            # among several, the one most sure of an informative intent.
-            key = ("?" in sentence, float(row[informative].max()))
-            if index not in best or key > best[index][:2]:
-                best[index] = (*key, row)
-        for index, (_, _, row) in best.items():
+        best: Dict[int, np.ndarray] = {}
+        for row, (index, _) in zip(scores[len(texts):], parts):
+            if index not in best or row[informative].max() > best[index][informative].max():
+                best[index] = row
+        for index, row in best.items():
             result[index] = (1 - self.question_weight) * result[index] + self.question_weight * row
         return result
 

@@ -77,13 +77,3 @@ def test_sentences_of_splits_messages_of_several_sentences_only():
     assert sentences_of("quanti giorni di paternità mi spettano?") == []
     assert sentences_of("Ho una ditta di 12 addetti. Quanti giorni spettano al papà? Grazie.") == [
         "Ho una ditta di 12 addetti.", "Quanti giorni spettano al papà?"]
-
-
-def test_the_sentence_that_asks_wins_over_a_more_confident_description(model):
-    description = "Da noi lavoriamo tutti in smart working, lavoro agile da casa con il computer aziendale."
-    question = "Un mio operaio sta per avere un bambino, al papà cosa spetta?"
-    message = f"Buongiorno, sono il titolare di una piccola ditta di impianti. {description} {question} Grazie mille."
-    assert top(model, description) == "smart_working_definizione"
-    by_sentence = dict((r["name"], r["confidence"]) for r in model.rank([description, question])[1])
-    assert max(by_sentence, key=by_sentence.get) == "congedo_paternita"
-    assert top(model, message) == "congedo_paternita"
