@@ -15,7 +15,7 @@ production: `desk.services.understanding.first_turn`): a topic example answered 
 (right), with another topic (wrong topic), clarified with its topic among the buttons, or offered
 a person; an out-of-scope example must be offered a person. The rankings are cached in
 .cache/calibration/ (keyed by the training data and the model's settings), so trying thresholds
-is instant after the first run (about 2 minutes on 2 cores)."""
+is instant after the first run (about 4 minutes of CPU; 14 to 18 minutes on a busy shared machine)."""
 from __future__ import annotations
 
 import argparse
