@@ -1,9 +1,12 @@
 """The Rasa graph component around the intent model (classifiers/ensemble.py).
 
 It trains the ensemble on the training data, stores it in the model archive, and sets `intent`
-and `intent_ranking` on every message. Rasa's FallbackClassifier, next in the pipeline, turns
-weak or ambiguous rankings into `nlu_fallback`; the assistant then asks which topic is meant or
-offers a person (README, "Intent classifier")."""
+and `intent_ranking` on every message. A topic (or a guided check) ranked first is acted on only
+when the ranking passes the answer rule of desk/services/understanding.py (`needs_fallback`,
+thresholds tuned out of fold with eval/calibration.py); otherwise the intent is `nlu_fallback`
+and the assistant asks which topic is meant or offers a person. Rasa's FallbackClassifier, next
+in the pipeline, does the same for the other intents (greetings, out of scope...) with its own
+thresholds (README, "Intent classifier")."""
 from __future__ import annotations
 
 import logging
@@ -22,6 +25,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from classifiers.ensemble import EnsembleModel, sentence_encoder
+from desk.services.understanding import FALLBACK_INTENT, Thresholds, needs_fallback
+from desk.topics import load_topics
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "intent_ensemble.joblib"
@@ -48,6 +53,8 @@ class EnsembleIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._topics = frozenset(load_topics())
+        self._thresholds = Thresholds.from_env()
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -89,6 +96,9 @@ class EnsembleIntentClassifier(GraphComponent, IntentClassifier):
         rankings = self._model.rank([message.get(TEXT) or "" for message in messages],
                                     length=self.config["ranking_length"] or len(self._model.labels))
         for message, ranking in zip(messages, rankings):
-            message.set(INTENT, ranking[0], add_to_output=True)
+            intent = ranking[0]
+            if needs_fallback(ranking, self._topics, self._thresholds):
+                intent = {"name": FALLBACK_INTENT, "confidence": ranking[0]["confidence"]}
+            message.set(INTENT, intent, add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages

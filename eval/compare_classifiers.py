@@ -3,8 +3,8 @@
     .venv/bin/python -m eval.compare_classifiers
 
 Trains each candidate on data/nlu, classifies every development case and applies the
-same decision as the assistant: Rasa's FallbackClassifier with config.yml's thresholds, then,
-for an uncertain message, answer / clarify / offer a person (`desk.services.understanding`);
+same decision as the assistant (`desk.services.understanding.first_turn`: the answer rule, Rasa's
+FallbackClassifier with config.yml's thresholds for other intents, then clarify / offer a person);
 then prints first-turn accuracy, wrong-topic rate, out-of-scope recall and two-turn accuracy.
 This is where the classifier was chosen (README, "Intent classifier"); the sealed set is never
 used here."""
@@ -21,7 +21,7 @@ import yaml
 
 from classifiers.ensemble import EnsembleModel, embed, training_examples
 from desk.config import PROJECT_ROOT
-from desk.services.understanding import Answer, Clarify, Decision, Offer, Thresholds, decide
+from desk.services.understanding import Answer, Clarify, Decision, Offer, Thresholds, first_turn
 from desk.topics import topic_ids
 from eval.run import load_cases
 
@@ -62,13 +62,10 @@ def fallback_thresholds() -> Dict[str, float]:
 
 
 def assistant_decision(ranking: List[Dict], thresholds: Thresholds, fallback: Dict[str, float]) -> Decision:
-    """What the assistant does with a first message: the FallbackClassifier, then the decision."""
-    topics = set(topic_ids())
-    top = ranking[0]
-    margin = top["confidence"] - (ranking[1]["confidence"] if len(ranking) > 1 else 0.0)
-    if top["confidence"] >= fallback["threshold"] and margin >= fallback["ambiguity"]:
-        return Answer(top["name"]) if top["name"] in topics else Offer()
-    return decide(ranking, topics, thresholds)
+    """What the assistant does with a first message (`first_turn`: the answer rule, the
+    FallbackClassifier for other intents, then the decision); a non-topic intent counts as an offer."""
+    decision = first_turn(ranking, set(topic_ids()), thresholds, (fallback["threshold"], fallback["ambiguity"]))
+    return decision if isinstance(decision, (Answer, Clarify, Offer)) else Offer()
 
 
 def evaluate(predict: Callable[[Sequence[str]], List[List[Dict]]], cases, thresholds: Thresholds) -> Dict[str, float]:

@@ -77,3 +77,20 @@ def test_sentences_of_splits_messages_of_several_sentences_only():
     assert sentences_of("quanti giorni di paternità mi spettano?") == []
     assert sentences_of("Ho una ditta di 12 addetti. Quanti giorni spettano al papà? Grazie.") == [
         "Ho una ditta di 12 addetti.", "Quanti giorni spettano al papà?"]
+
+
+def test_the_rasa_component_hands_an_unsure_topic_to_the_fallback_and_keeps_the_ranking(model, monkeypatch):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from classifiers.intent_classifier import EnsembleIntentClassifier
+
+    clear, unsure = "quanti giorni di paternità spettano al papà", "paternità e smart working"
+    component = EnsembleIntentClassifier({}, None, None, model)
+    messages = component.process([Message(data={"text": clear}), Message(data={"text": unsure})])
+    assert messages[0].get("intent")["name"] == "congedo_paternita"
+    assert messages[1].get("intent")["name"] == "nlu_fallback"
+    assert {r["name"] for r in messages[1].get("intent_ranking")[:2]} == {"congedo_paternita", "smart_working_definizione"}
+    # the answer rule's thresholds come from the environment, as in the action server
+    monkeypatch.setenv("DIALOGA_CLARIFY_ANSWER_MIN_MARGIN", "1.0")
+    strict = EnsembleIntentClassifier({}, None, None, model)
+    assert strict.process([Message(data={"text": clear})])[0].get("intent")["name"] == "nlu_fallback"

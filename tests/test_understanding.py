@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desk.services.understanding import Answer, Clarify, Offer, Thresholds, decide
+from desk.services.understanding import Answer, Clarify, Offer, Thresholds, decide, first_turn, needs_fallback
 
 TOPICS = {"congedo_parentale", "congedo_paternita", "congedo_maternita", "sanarti", "fsba_sostegno_reddito",
           "mutue_integrative", "accompagnamento_artigiani"}
@@ -42,20 +42,30 @@ def test_a_non_topic_intent_ranked_first_gets_the_offer():
 
 def test_weak_candidates_get_the_offer_instead_of_a_guess():
     # Each topic barely above the candidate minimum: together too little to be worth asking.
-    weak = ranking(("congedo_parentale", 0.12), ("sanarti", 0.11), ("out_of_scope", 0.1), ("greet", 0.09))
-    assert decide(weak, TOPICS, Thresholds(candidate_min_confidence=0.1)) == Offer()
+    weak = ranking(("congedo_parentale", 0.12), ("sanarti", 0.11), ("out_of_scope", 0.03), ("greet", 0.09))
+    assert decide(weak, TOPICS, Thresholds(candidate_min_confidence=0.1, min_combined_confidence=0.45)) == Offer()
     # The same ranking is clarified when the operators lower the combined minimum.
     assert decide(weak, TOPICS, Thresholds(candidate_min_confidence=0.1, min_combined_confidence=0.2)) == Clarify(
         ("congedo_parentale", "sanarti"))
 
 
+def test_an_unsure_message_close_to_out_of_scope_gets_the_offer_not_a_clarification():
+    # "are figurative contributions enough to retire early?": shares words with a topic
+    near_out_of_scope = ranking(("congedo_straordinario", 0.26), ("out_of_scope", 0.2), ("sanarti", 0.1))
+    assert decide(near_out_of_scope, TOPICS, Thresholds(out_of_scope_ratio=0.4)) == Offer()
+    # the same topic with out of scope far behind is asked about
+    far = ranking(("congedo_parentale", 0.3), ("congedo_paternita", 0.2), ("out_of_scope", 0.1))
+    assert decide(far, TOPICS, Thresholds(out_of_scope_ratio=0.4)) == Clarify(("congedo_parentale", "congedo_paternita"))
+
+
 def test_topics_below_the_candidate_minimum_are_not_offered():
-    decision = decide(ranking(("sanarti", 0.5), ("fsba_sostegno_reddito", 0.3), ("mutue_integrative", 0.05)), TOPICS)
+    decision = decide(ranking(("sanarti", 0.5), ("fsba_sostegno_reddito", 0.3), ("mutue_integrative", 0.04)), TOPICS,
+                      Thresholds(candidate_min_confidence=0.05))
     assert decision == Clarify(("sanarti", "fsba_sostegno_reddito"))
 
 
 def test_one_plausible_topic_is_asked_about_not_answered():
-    assert decide(ranking(("congedo_parentale", 0.5), ("out_of_scope", 0.05)), TOPICS) == Clarify(("congedo_parentale",))
+    assert decide(ranking(("congedo_parentale", 0.3), ("out_of_scope", 0.05)), TOPICS) == Clarify(("congedo_parentale",))
 
 
 def test_only_a_confident_topic_with_a_clear_lead_is_answered():
@@ -89,3 +99,33 @@ def test_a_clarification_never_offers_more_than_three_topics_nor_a_non_topic(pai
         assert len(set(decision.topics)) == len(decision.topics)
     if isinstance(decision, Answer):
         assert decision.topic in TOPICS
+
+
+
+def test_an_unsure_guided_check_competes_with_the_topics_instead_of_hijacking_the_question():
+    # check ranked first but close to its topic: the topics are offered, not a person
+    unsure = ranking(("check_congedo_parentale", 0.4), ("congedo_parentale", 0.35), ("congedo_paternita", 0.15))
+    assert decide(unsure, TOPICS) == Clarify(("congedo_parentale", "congedo_paternita"))
+    assert needs_fallback(unsure, TOPICS, Thresholds())
+    # a confident check is left to its rule, like any other intent
+    sure = ranking(("check_congedo_parentale", 0.9), ("congedo_parentale", 0.05))
+    assert not needs_fallback(sure, TOPICS, Thresholds())
+    assert first_turn(sure, TOPICS, Thresholds()) == "check_congedo_parentale"
+    # the ticket status check is not a guided check: out of the topics' way
+    assert decide(ranking(("check_ticket_status", 0.4), ("sanarti", 0.35)), TOPICS) == Offer()
+
+
+def test_the_first_turn_answers_only_what_passes_the_answer_rule():
+    strict = Thresholds(answer_min_confidence=0.7, answer_min_margin=0.4)
+    # Rasa's FallbackClassifier alone (0.35 / 0.1) would answer this one
+    middling = ranking(("congedo_parentale", 0.62), ("congedo_paternita", 0.3))
+    assert needs_fallback(middling, TOPICS, strict)
+    assert first_turn(middling, TOPICS, strict) == Clarify(("congedo_parentale", "congedo_paternita"))
+    assert first_turn(ranking(("congedo_parentale", 0.8), ("congedo_paternita", 0.1)), TOPICS, strict) == Answer(
+        "congedo_parentale")
+    # non-topic intents keep the FallbackClassifier's thresholds
+    assert not needs_fallback(ranking(("greet", 0.5), ("sanarti", 0.2)), TOPICS, strict)
+    assert first_turn(ranking(("greet", 0.5), ("sanarti", 0.2)), TOPICS, strict) == "greet"
+    assert first_turn(ranking(("out_of_scope", 0.5), ("sanarti", 0.2)), TOPICS, strict) == Offer()
+    assert first_turn(ranking(("out_of_scope", 0.3), ("sanarti", 0.28)), TOPICS, strict) == Offer()
+    assert first_turn([], TOPICS, strict) == Offer()
