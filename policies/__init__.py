@@ -2,7 +2,9 @@
 
 Rasa imports this package in the assistant's process when it loads the model
 (for HandoffPolicy); that is where the action-response validator is swapped for
-one compiled once (see action_validation.py)."""
-from policies import action_validation
+one compiled once (see action_validation.py), and the tracker's applied events are
+computed in linear time (see applied_events.py)."""
+from policies import action_validation, applied_events
 
 action_validation.install()
+applied_events.install()
