@@ -7,11 +7,9 @@ offers a person (README, "Intent classifier")."""
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
-from threadpoolctl import ThreadpoolController
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,12 +25,6 @@ from classifiers.ensemble import EnsembleModel, sentence_encoder
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "intent_ensemble.joblib"
-
-
-@lru_cache(maxsize=1)
-def thread_pools() -> ThreadpoolController:
-    """The process's BLAS/OpenMP thread pools (found once: looking them up costs milliseconds)."""
-    return ThreadpoolController()
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -91,18 +83,13 @@ class EnsembleIntentClassifier(GraphComponent, IntentClassifier):
             model.ready_for_messages()
             if model.meaning is not None:
                 sentence_encoder()  # load the encoder's weights now, not on a user's first message
-            thread_pools()
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
             return messages
-        # One message is too small a job to share between BLAS threads: with the second thread the
-        # ranking of a message took 12-20 ms of CPU instead of 8-12 (hand-over and spinning), and no
-        # less wall time (2026-12-01, 80 held-out questions in process); the probabilities are the same.
-        with thread_pools().limit(limits=1):
-            rankings = self._model.rank([message.get(TEXT) or "" for message in messages],
-                                        length=self.config["ranking_length"] or len(self._model.labels))
+        rankings = self._model.rank([message.get(TEXT) or "" for message in messages],
+                                    length=self.config["ranking_length"] or len(self._model.labels))
         for message, ranking in zip(messages, rankings):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
