@@ -117,6 +117,17 @@ class EnsembleModel:
         meaning = self.meaning.predict_proba(embed(texts))
         return (1 - self.embedding_weight) * surface + self.embedding_weight * meaning
 
+    def ready_for_messages(self) -> "EnsembleModel":
+        """Lay out the TF-IDF model's weights for one message at a time, with identical results.
+
+        scikit-learn multiplies the sparse features by `coef_.T`; scipy needs that operand in C
+        order and copied the whole matrix (intents x 60,000 n-grams) on every call, about 10 ms
+        of the 12 ms the TF-IDF half took per message. Stored in Fortran order, `coef_.T` is
+        already C-ordered: the same numbers through the same loop, without the copy."""
+        classifier = self.surface.named_steps["classifier"]
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+        return self
+
     def rank(self, texts: Sequence[str], length: int = 10) -> List[List[Dict[str, float]]]:
         rankings = []
         for row in self.probabilities(texts):

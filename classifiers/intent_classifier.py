@@ -86,8 +86,10 @@ class EnsembleIntentClassifier(GraphComponent, IntentClassifier):
         except (ValueError, FileNotFoundError):
             logger.warning("no trained intent classifier in the model: every message will be unclassified")
             model = None
-        if model is not None and model.meaning is not None:
-            sentence_encoder()  # load the encoder's weights now, not on a user's first message
+        if model is not None:
+            model.ready_for_messages()
+            if model.meaning is not None:
+                sentence_encoder()  # load the encoder's weights now, not on a user's first message
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -2,7 +2,11 @@
 
 Rasa imports this package in the assistant's process when it loads the model
 (for HandoffPolicy); that is where the action-response validator is swapped for
-one compiled once (see action_validation.py)."""
-from policies import action_validation
+one compiled once (see action_validation.py), and the tracker's applied events are
+computed in linear time (see applied_events.py), and event classes are looked up once
+per name (see event_types.py)."""
+from policies import action_validation, applied_events, event_types
 
 action_validation.install()
+applied_events.install()
+event_types.install()

@@ -94,3 +94,18 @@ def test_the_rasa_component_hands_an_unsure_topic_to_the_fallback_and_keeps_the_
     monkeypatch.setenv("DIALOGA_CLARIFY_ANSWER_MIN_MARGIN", "1.0")
     strict = EnsembleIntentClassifier({}, None, None, model)
     assert strict.process([Message(data={"text": clear})])[0].get("intent")["name"] == "nlu_fallback"
+
+
+def test_the_assistant_reads_one_message_at_a_time_with_the_same_probabilities(model):
+    """ready_for_messages (at model load) changes the layout of the weights, not a single number."""
+    import copy
+
+    import numpy as np
+
+    messages = ["quanti giorni di paternità?", "what is smart working", "grazie", "la naspi",
+                "Ho una ditta di 12 addetti. Quanti giorni spettano al papà quando nasce il figlio? Grazie mille a voi."]
+    before = np.vstack([model.probabilities([m]) for m in messages])
+    ready = copy.deepcopy(model).ready_for_messages()
+    assert ready.surface.named_steps["classifier"].coef_.T.flags["C_CONTIGUOUS"]
+    after = np.vstack([ready.probabilities([m]) for m in messages])
+    assert np.array_equal(before, after)
