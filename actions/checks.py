@@ -15,11 +15,11 @@ from typing import Any, Dict, List, Optional, Text
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import channel_of, language_of, latest_intent
+from actions.conversation import channel_of, language_of, latest_intent, topic_asked
 from actions.intake import ActionStartIntake
 from actions.runtime import in_session
 from desk.db import DatabaseUnavailable
@@ -133,11 +133,25 @@ class ValidateCheckForm(Action, ABC):
             try:
                 answers[field] = checks.read_answer(self.check, field, str(value), answers, parameters, today())
             except checks.InvalidAnswer as refused:
+                topic = topic_asked(tracker)
+                if topic is not None:
+                    return await self._leave_for(topic, dispatcher, tracker)
                 dispatcher.utter_message(text=texts.reask(refused.key, language, refused.values))
                 answers[field] = None
             events.append(SlotSet(slot, answers[field]))
         following = checks.next_field(self.check, answers, parameters, today())
         return events + [SlotSet("requested_slot", slot_of(self.check, following) if following else None)]
+
+    async def _leave_for(self, topic: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """Not an answer but a question the classifier is sure is about a topic: the user moved
+        on. The check ends (its answers forgotten) and the question is answered, instead of
+        asking the same field again and again."""
+        dispatcher.utter_message(text=texts.pick(texts.GENERAL, "left", language_of(tracker)),
+                                 json_message={"check": self.check, "cancelled": True})
+        await record(tracker, self.check, "cancelled")
+        log.info("check %s left for the topic %s", self.check, topic)
+        return ([SlotSet("requested_slot", None), ActiveLoop(None), SlotSet(CHECK_SLOT, None)] + clear_answers()
+                + [FollowupAction("action_answer_topic")])
 
     def _field_of(self, slot: str) -> Optional[str]:
         prefix = f"{self.check}_"

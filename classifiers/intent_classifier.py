@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from classifiers.ensemble import EnsembleModel, sentence_encoder
-from desk.services.understanding import FALLBACK_INTENT, Thresholds, needs_fallback
+from desk.services.understanding import FALLBACK_INTENT, Thresholds, needs_fallback, settled
 from desk.topics import load_topics
 
 logger = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ class EnsembleIntentClassifier(GraphComponent, IntentClassifier):
         rankings = self._model.rank([message.get(TEXT) or "" for message in messages],
                                     length=self.config["ranking_length"] or len(self._model.labels))
         for message, ranking in zip(messages, rankings):
+            ranking = settled(ranking, self._topics, self._thresholds)
             intent = ranking[0]
             if needs_fallback(ranking, self._topics, self._thresholds):
                 intent = {"name": FALLBACK_INTENT, "confidence": ranking[0]["confidence"]}

@@ -121,6 +121,23 @@ def test_l104_permits_in_italian_with_a_non_number(stack):
         assert result.figures["hours_per_month"] == 18 and "18 ore al mese" in text_of(replies)
 
 
+def test_a_question_about_a_topic_in_the_middle_of_a_check_ends_it_and_is_answered(stack):
+    """A user who moves on is answered, not asked the same field again and again."""
+    assistant, database, _ = stack
+    sender = new_sender()
+    assert asks(assistant.say(sender, "lavoro 36 ore su 6 giorni, quante ore di permesso 104 mi spettano al mese?")) \
+        == ("permessi_104", "weekly_hours")
+    replies = assistant.say(sender, "cos'è lo smart working e come funziona l'accordo individuale?")
+    custom = custom_of(replies)
+    assert custom.get("topic", "").startswith("smart_working") and custom.get("cancelled") is True
+    assert "Lascio da parte il calcolo" in text_of(replies) and "asks" not in custom
+    # The check is over: a number is no longer read as its answer.
+    assert "asks" not in custom_of(assistant.say(sender, "36"))
+    with database.session() as session:
+        events = session.scalars(select(CheckEvent.event).where(CheckEvent.conversation_id == sender)).all()
+    assert sorted(events) == ["cancelled", "started"]
+
+
 def test_fringe_benefits_in_english_and_cancelling_a_check(stack):
     assistant, _, _ = stack
     sender = new_sender()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desk.services.understanding import Answer, Clarify, Offer, Thresholds, decide, first_turn, needs_fallback
+from desk.services.understanding import Answer, Clarify, Offer, Thresholds, decide, first_turn, needs_fallback, settled
 
 TOPICS = {"congedo_parentale", "congedo_paternita", "congedo_maternita", "sanarti", "fsba_sostegno_reddito",
           "mutue_integrative", "accompagnamento_artigiani"}
@@ -129,3 +129,27 @@ def test_the_first_turn_answers_only_what_passes_the_answer_rule():
     assert first_turn(ranking(("out_of_scope", 0.5), ("sanarti", 0.2)), TOPICS, strict) == Offer()
     assert first_turn(ranking(("out_of_scope", 0.3), ("sanarti", 0.28)), TOPICS, strict) == Offer()
     assert first_turn([], TOPICS, strict) == Offer()
+
+
+def test_a_topic_and_its_own_check_are_one_subject_and_the_topic_wins_unless_the_check_clearly_leads():
+    thresholds = Thresholds()
+    topics = {"bonus_asilo_nido", "nidi_gratis_lombardia", "fringe_benefit_soglie"}
+
+    def ranking(*pairs):
+        return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+    # "what is the nursery bonus": between explaining and working it out, explain (the answer offers the check).
+    close = settled(ranking(("check_bonus_asilo_nido", 0.50), ("bonus_asilo_nido", 0.45), ("out_of_scope", 0.02)),
+                    topics, thresholds)
+    assert close[0] == {"name": "bonus_asilo_nido", "confidence": pytest.approx(0.95)}
+    assert [item["name"] for item in close] == ["bonus_asilo_nido", "out_of_scope"]
+    assert first_turn(close, topics, thresholds) == Answer("bonus_asilo_nido")
+    # The topic first and its check second: the topic, sure of itself now.
+    assert first_turn(ranking(("bonus_asilo_nido", 0.60), ("check_bonus_asilo_nido", 0.32), ("out_of_scope", 0.01)),
+                      topics, thresholds) == Answer("bonus_asilo_nido")
+    # A check that clearly leads its topic starts (fringe_benefit calculates fringe_benefit_soglie).
+    lead = settled(ranking(("check_fringe_benefit", 0.70), ("fringe_benefit_soglie", 0.2)), topics, thresholds)
+    assert lead[0]["name"] == "check_fringe_benefit"
+    # Two different subjects are left alone.
+    other = ranking(("check_bonus_asilo_nido", 0.5), ("nidi_gratis_lombardia", 0.45))
+    assert settled(other, topics, thresholds) == other

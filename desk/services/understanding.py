@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
-from typing import Any, Collection, Iterable, List, Mapping, Sequence, Tuple, Union
+from typing import Any, Collection, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from desk.services.checks import CHECKS
 
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
@@ -99,6 +101,28 @@ def is_guided_check(intent: str) -> bool:
     return intent.startswith("check_") and intent != "check_ticket_status"
 
 
+def topic_of_check(intent: str) -> Optional[str]:
+    """The topic a guided check's intent calculates (check_fringe_benefit -> fringe_benefit_soglie)."""
+    module = CHECKS.get(intent[len("check_"):]) if is_guided_check(intent) else None
+    return module.TOPIC if module is not None else None
+
+
+def settled(ranking: Sequence[Mapping[str, Any]], topics: Collection[str], thresholds: Thresholds) -> List[Dict[str, Any]]:
+    """The ranking with a topic and its own guided check taken as one subject when they are the
+    two most likely intents ("what is the nursery bonus" sits between explaining it and working
+    it out): they share their confidence, which goes to the check only when the check leads by
+    the answer margin, and to the topic otherwise (its answer offers the check's button). Any
+    other ranking is returned as it was."""
+    pairs = ranked(ranking)
+    if len(pairs) >= 2:
+        (first, p_first), (second, p_second) = pairs[0], pairs[1]
+        check, topic = (first, second) if is_guided_check(first) else (second, first)
+        if topic in topics and topic_of_check(check) == topic:
+            keep = check if check == first and p_first - p_second >= thresholds.answer_min_margin else topic
+            pairs = [(keep, p_first + p_second)] + pairs[2:]
+    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+
 def confident(pairs: Sequence[Tuple[str, float]], thresholds: Thresholds) -> bool:
     """The most likely intent is sure enough to act on without asking."""
     if not pairs:
@@ -149,6 +173,7 @@ def first_turn(ranking: Sequence[Mapping[str, Any]], topics: Collection[str], th
     classifier's `needs_fallback`, Rasa's FallbackClassifier (`fallback` = its threshold and
     ambiguity threshold, config.yml), then `decide`. Returns a Decision, or the name of a
     non-topic intent the assistant acts on (a greeting, a guided check...); out of scope is Offer()."""
+    ranking = settled(ranking, topics, thresholds)
     pairs = ranked(ranking)
     if not pairs:
         return Offer()

@@ -20,8 +20,8 @@ AMBIGUOUS_IT = (
 AMBIGUOUS_EN = (
     "I would like some information about welfare",
     "fund for artisans",
-    "sanarti or fsba",
-    "children",
+    "what can the fund for artisans pay for me",
+    "I need help for my children",
     "what is smart working and flexible hours",
 )
 OUT_OF_SCOPE_IT = "quando posso andare in pensione?"

@@ -292,6 +292,8 @@ GENERAL: T = {
                     "en": "I can't read the rules for this calculation right now. Would you like a desk operator to answer you?"},
     "cancelled": {"it": "Calcolo annullato: non ho conservato le tue risposte. Come posso aiutarti?",
                   "en": "Calculation cancelled: I have not kept your answers. How else can I help?"},
+    "left": {"it": "Lascio da parte il calcolo (non ho conservato le tue risposte) e rispondo alla tua domanda.",
+             "en": "I'll leave the calculation (I have not kept your answers) and answer your question."},
     "summary": {"it": "Calcolo «{title}»: {answers}. Risultato: {figures}.",
                 "en": "Check \"{title}\": {answers}. Result: {figures}."},
     "choose": {"it": "Quale caso vuoi calcolare?", "en": "Which case would you like to work out?"},
