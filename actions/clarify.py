@@ -68,7 +68,7 @@ async def ask_which_topic(dispatcher: CollectingDispatcher, tracker: Tracker, to
     if not offered:
         return False
     dispatcher.utter_message(
-        text=say("clarify", language),
+        text=say("clarify" if len(offered) > 1 else "clarify_one", language),
         buttons=clarification_buttons(offered, titles, language),
         json_message={"clarify": offered},
     )

@@ -15,6 +15,10 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "it": "Non sono sicuro di aver capito bene. Di quale di questi argomenti vuoi sapere?",
         "en": "I'm not sure I understood. Which of these topics do you mean?",
     },
+    "clarify_one": {
+        "it": "Non sono sicuro di aver capito bene. Vuoi sapere di questo argomento?",
+        "en": "I'm not sure I understood. Is this the topic you mean?",
+    },
     "button_none_of_these": {
         "it": "Nessuna di queste: parla con una persona",
         "en": "None of these: talk to a person",

@@ -68,6 +68,16 @@ def test_an_uncertain_message_gets_the_topics_titles_and_a_person(action_databas
         assert clarification.choice is None
 
 
+def test_one_topic_worth_offering_is_asked_about_as_one(action_database):
+    unsure = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "privacy_dati", "confidence": 0.3},
+              {"name": "affirm", "confidence": 0.02}]
+    assert ask(action_database)["text"].endswith("Di quale di questi argomenti vuoi sapere?")
+    messages, _ = run(ActionOfferHuman(), tracker("cancellate le mie conversazioni", "nlu_fallback", unsure,
+                                                  sender="user-2", confidence=0.3))
+    assert messages[0]["custom"] == {"clarify": ["privacy_dati"]}
+    assert messages[0]["text"].endswith("Vuoi sapere di questo argomento?")
+
+
 def test_english_users_read_english_titles(action_database):
     reply = ask(action_database, language="en")
     with action_database.session() as session:
