@@ -228,13 +228,20 @@ def new_session():
     return jsonify(**gateway().new_session(), poll_seconds=gateway().settings.widget_poll_seconds), 201
 
 
-@blueprint.post("/widget/api/messages")
-def send_message():
+def _message_request():
+    """(body, language, session id) of a POST that a conversation's session signs, within the
+    session's message rate: what every endpoint that writes for a conversation checks first."""
     signed = _signed_session(request_language())
     body = _json_body(request_language())
     language = _language(body.get("lang"))
     session_id = _authorised_session(body.get("session"), signed, language)
     _within_limit("messages", session_id, gateway().settings.widget_messages_per_minute, language)
+    return body, language, session_id
+
+
+@blueprint.post("/widget/api/messages")
+def send_message():
+    body, language, session_id = _message_request()
     text = body.get("text")
     if not isinstance(text, str):
         raise WidgetError(400, "empty_text", language)
@@ -283,11 +290,7 @@ def updates():
 def notices_by_email():
     """The user's e-mail, with explicit consent, for the update notices this conversation
     subscribed to: they then go by e-mail instead of waiting for the next visit."""
-    signed = _signed_session(request_language())
-    body = _json_body(request_language())
-    language = _language(body.get("lang"))
-    session_id = _authorised_session(body.get("session"), signed, language)
-    _within_limit("messages", session_id, gateway().settings.widget_messages_per_minute, language)
+    body, language, session_id = _message_request()
     email = body.get("email")
     if not isinstance(email, str) or not email.strip() or len(email) > 200:
         raise WidgetError(400, "bad_email", language)
