@@ -32,6 +32,13 @@ def handoff_state(status: Optional[str]) -> Optional[str]:
     return None
 
 
+def changed_slots(tracker: Tracker, **values: Any) -> List[Dict[Text, Any]]:
+    """SlotSet events for the values that differ from the slots' current ones: Rasa stores every
+    event and sends the whole conversation to the action server on each call, so setting a slot
+    to the value it has would only make every later turn slower."""
+    return [SlotSet(name, value) for name, value in values.items() if tracker.get_slot(name) != value]
+
+
 class ActionReadTurn(Action):
     def __init__(self) -> None:
         # Load the language models when the action server starts, not on a user's first message.
@@ -47,15 +54,11 @@ class ActionReadTurn(Action):
         current = tracker.get_slot("language")
         if tracker.active_loop.get("name") and current:
             # Form answers (names, e-mails, button titles) say nothing about the language.
-            return [SlotSet("language", current), SlotSet("foreign_language", None),
-                    SlotSet("handoff", tracker.get_slot("handoff"))]
+            return changed_slots(tracker, foreign_language=None)
         hint = latest_metadata(tracker).get("language")
         guess = guess_language(latest_text(tracker), current=current, hint=hint)
-        return [
-            SlotSet("language", guess.language),
-            SlotSet("foreign_language", guess.foreign),
-            SlotSet("handoff", await self._handoff(tracker)),
-        ]
+        return changed_slots(tracker, language=guess.language, foreign_language=guess.foreign,
+                             handoff=await self._handoff(tracker))
 
     @staticmethod
     async def _handoff(tracker: Tracker) -> Optional[str]:

@@ -141,6 +141,11 @@ def test_a_rating_sent_again_with_its_message_key_is_recorded_once(action_databa
 
 def test_language_detection_sets_the_slots(action_database):
     _, events = run(ActionReadTurn(), tracker("How many days of parental leave can I take?", slots={"language": "it"}))
-    assert {e["name"]: e["value"] for e in events} == {"language": "en", "foreign_language": None, "handoff": None}
+    assert {e["name"]: e["value"] for e in events} == {"language": "en"}  # only what changed is set
+    _, events = run(ActionReadTurn(), tracker("How many days of parental leave can I take?", slots={"language": "en"}))
+    assert events == []
+    _, events = run(ActionReadTurn(), tracker("¿Cuántos días de permiso parental me corresponden?",
+                                              slots={"language": "it", "foreign_language": None}))
+    assert {e["name"] for e in events} <= {"language", "foreign_language"} and events
     _, events = run(ActionReadTurn(), tracker("ELBA", slots={}, metadata={"language": "en"}))
     assert {e["name"]: e["value"] for e in events}["language"] == "en"
