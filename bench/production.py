@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import defaultdict
 import signal
 import tempfile
 import threading
@@ -82,6 +83,54 @@ def load(base_url: str, users: int, seconds: float) -> Dict[str, float]:
             "throughput": len(latencies) / elapsed}
 
 
+PROCESS_KINDS = {"assistant": "Rasa servers", "actions": "action servers", "desk": "desk (gunicorn, widget endpoints)",
+                 "nginx": "nginx", "worker": "worker"}
+
+
+def _stat(pid: int):
+    """(process group, command name, CPU seconds used) of one process, from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        data = stat.read()
+    command = data[data.index("(") + 1:data.rindex(")")]
+    fields = data[data.rindex(")") + 2:].split()
+    return int(fields[2]), command, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_kind(stack) -> Dict[str, float]:
+    """CPU seconds used so far by each kind of process of the stack (every process of a Procfile
+    line's group: gunicorn's workers count with the desk), PostgreSQL's and Redis's processes, and
+    this process (the simulated users' HTTP clients run on the same cores)."""
+    groups = {popen.pid: name for name, popen in stack.processes.items()}
+    totals: Dict[str, float] = defaultdict(float)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            group, command, seconds = _stat(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        if group in groups:
+            name = groups[group]
+            totals[next((kind for prefix, kind in PROCESS_KINDS.items() if name.startswith(prefix)), name)] += seconds
+        elif command.startswith(("postgres", "postmaster")):
+            totals["PostgreSQL (every backend on the machine)"] += seconds
+        elif command.startswith("redis-server"):
+            totals["Redis"] += seconds
+        elif int(entry) == os.getpid():
+            totals["load generator (this process)"] += seconds
+    return totals
+
+
+def measured_load(stack, users: int, seconds: float) -> Dict[str, float]:
+    """`load`, with the CPU each kind of process used while it ran."""
+    before = cpu_by_kind(stack)
+    row = load(stack.public_url, users, seconds)
+    after = cpu_by_kind(stack)
+    row["cpu"] = {kind: after[kind] - before.get(kind, 0.0) for kind in after}
+    row["seconds"] = seconds
+    return row
+
+
 def run(seconds: float = float(os.environ.get("DIALOGA_BENCH_SECONDS", 40))) -> str:
     extra = {"DIALOGA_WIDGET_SESSIONS_PER_MINUTE": UNLIMITED, "DIALOGA_WIDGET_MESSAGES_PER_MINUTE": UNLIMITED,
              "DIALOGA_WIDGET_POLLS_PER_MINUTE": UNLIMITED, "DIALOGA_LOG_FORMAT": "text"}
@@ -92,11 +141,11 @@ def run(seconds: float = float(os.environ.get("DIALOGA_BENCH_SECONDS", 40))) -> 
                               extra_env=extra) as stack:
             load(stack.public_url, 4, 10)  # warm-up: models loaded, connections open
             for users in (20, 50):
-                rows.append(("2", load(stack.public_url, users, seconds)))
+                rows.append(("2", measured_load(stack, users, seconds)))
             stack.kill("assistant2", signal.SIGTERM)
             load(stack.public_url, 4, 5)  # nginx notices the instance is gone
             for users in (20, 50):
-                rows.append(("1", load(stack.public_url, users, seconds)))
+                rows.append(("1", measured_load(stack, users, seconds)))
     return report(rows, seconds)
 
 
@@ -147,6 +196,31 @@ def report(rows, seconds: float) -> str:
         "only if each machine is kept below the measured throughput. This is arithmetic on the figures above, "
         "not a measurement of several machines.",
     ]
+    lines += ["", *where_the_time_goes(rows)]
     body = "\n".join(lines)
     write_section("production", body)
     return body
+
+
+def where_the_time_goes(rows) -> List[str]:
+    """Per kind of process, CPU ms per answered message at 50 conversations, with one and two
+    Rasa instances: what the cores were busy with."""
+    at_50 = {instances: row for instances, row in rows if row["users"] == 50}
+    kinds = sorted(set().union(*(row["cpu"] for row in at_50.values())), key=lambda kind: -at_50["2"]["cpu"].get(kind, 0))
+    lines = ["**Where the time goes** (measured in the same run: CPU time of each kind of process from /proc, "
+             "at 50 concurrent conversations; ms of CPU per answered message, and the share of all the CPU used):", "",
+             "| process | one Rasa instance | two Rasa instances |", "|---|---|---|"]
+    for kind in kinds:
+        cells = []
+        for instances in ("1", "2"):
+            row = at_50[instances]
+            answered = max(1, row["requests"] - row["errors"])
+            total = sum(row["cpu"].values()) or 1.0
+            cells.append(f"{1000 * row['cpu'].get(kind, 0) / answered:.0f} ms ({100 * row['cpu'].get(kind, 0) / total:.0f}%)")
+        lines.append(f"| {kind} | {cells[0]} | {cells[1]} |")
+    for instances in ("1", "2"):
+        row = at_50[instances]
+        busy = sum(row["cpu"].values()) / (2 * row["seconds"])
+        lines.append(f"\nWith {instances} Rasa instance{'s' if instances == '2' else ''} the processes above kept the 2 cores "
+                     f"{100 * busy:.0f}% busy.")
+    return lines
