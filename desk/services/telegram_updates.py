@@ -76,19 +76,18 @@ def claim_pending(session: Session, holder: str, lease_seconds: float, limit: in
 
 
 def chat_of(payload: Dict[str, Any]) -> Optional[Any]:
-    """The chat an update belongs to (a message's, or the message a pressed button was under)."""
+    """The chat an update belongs to: a message's, or for a pressed button the chat of the message
+    it was under (the user who pressed it when Telegram leaves that message out). The payload is
+    what the webhook received: anything may be missing."""
     if not isinstance(payload, dict):
         return None
-    for key in ("message", "edited_message", "callback_query"):
-        part = payload.get(key)
-        if isinstance(part, dict):
-            message = part.get("message", part) if key == "callback_query" else part
-            chat = (message or {}).get("chat") if isinstance(message, dict) else None
-            if isinstance(chat, dict):
-                return chat.get("id")
-            if key == "callback_query" and isinstance(part.get("from"), dict):
-                return part["from"].get("id")
-    return None
+    query = payload.get("callback_query") if isinstance(payload.get("callback_query"), dict) else {}
+    for message in (payload.get("message"), payload.get("edited_message"), query.get("message", query)):
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict):
+            return chat.get("id")
+    presser = query.get("from")
+    return presser.get("id") if isinstance(presser, dict) else None
 
 
 def mark_processed(session: Session, update_id: int, now: Optional[datetime] = None) -> None:
