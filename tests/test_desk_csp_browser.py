@@ -7,12 +7,9 @@ from __future__ import annotations
 import pytest
 from werkzeug.wrappers import Response
 
-from desk import migrate
-from desk.db import Database
 from desk.models import Role
-from desk.services.seeding import seed_knowledge
-from tests.conftest import KNOWLEDGE_DIR
 from tests.support.browser import chromium, needs_chromium
+from tests.support.databases import seeded_sqlite_database
 from tests.support.desk import PASSWORD, desk_app_for, make_user
 from tests.support.queue import open_ticket
 from tests.support.web_server import RecordingAssistant, serving
@@ -29,11 +26,7 @@ document.addEventListener("securitypolicyviolation", (event) => window.reportVio
 @pytest.fixture(scope="module")
 def sqlite_database(tmp_path_factory):
     """The policy does not depend on the database: one seeded SQLite file for the module."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('csp') / 'dialoga.db'}"
-    migrate.upgrade(url)
-    database = Database(url)
-    with database.session() as session:
-        seed_knowledge(session, KNOWLEDGE_DIR)
+    database = seeded_sqlite_database(tmp_path_factory.mktemp("csp"))
     yield database
     database.dispose()
 

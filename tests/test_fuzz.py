@@ -25,16 +25,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from desk import migrate
 from desk.config import Settings
 from tests.support.desk import desk_settings
 from desk.db import Database
 from desk.models import Base, Role
 from desk.services.conversations import AssistantClient, InboundMessage
-from desk.services.seeding import seed_knowledge
 from desk.text import user_text
 from desk.web import create_app
-from tests.conftest import KNOWLEDGE_DIR
+from tests.support.databases import seeded_sqlite_database
 from tests.support.web_server import RecordingAssistant, serving
 
 EXAMPLES = {"widget": 2500, "webhook": 2000, "route": 2500, "telegram": 500, "desk_forms": 2500}
@@ -99,11 +97,7 @@ def row_counts(database: Database) -> Dict[str, int]:
 
 @pytest.fixture(scope="module")
 def fuzz_database(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
-    migrate.upgrade(url)
-    database = Database(url)
-    with database.session() as session:
-        seed_knowledge(session, KNOWLEDGE_DIR)
+    database = seeded_sqlite_database(tmp_path_factory.mktemp("fuzz"), "fuzz.db")
     yield database
     database.dispose()
 

@@ -47,6 +47,22 @@ def truncate_all(database) -> None:
                 connection.execute(table.delete())
 
 
+def seeded_sqlite_database(directory, name: str = "dialoga.db"):
+    """A migrated SQLite database in `directory` with the knowledge base seeded (a module's
+    fixture when what it tests does not depend on the database); the caller disposes of it."""
+    from desk import migrate
+    from desk.config import PROJECT_ROOT
+    from desk.db import Database
+    from desk.services.seeding import seed_knowledge
+
+    url = f"sqlite:///{directory / name}"
+    migrate.upgrade(url)
+    database = Database(url)
+    with database.session() as session:
+        seed_knowledge(session, PROJECT_ROOT / "data" / "knowledge")
+    return database
+
+
 def prepare_database(url: str) -> None:
     """Migrate a database to the latest schema and seed the knowledge base, as `make run` does."""
     from desk import migrate
