@@ -131,7 +131,7 @@ async def webhook_inbox_loop(application: Application, database: Database, stop:
 
 def _claim(database: Database, holder: str, lease_seconds: float):
     with database.session() as session:
-        return [(row.update_id, row.payload) for row in telegram_updates.claim_pending(session, holder, lease_seconds)]
+        return telegram_updates.claim_pending(session, holder, lease_seconds)
 
 
 def _mark_processed(database: Database, update_id: int) -> None:

@@ -8,7 +8,7 @@ for a lease (claim_pending), and the updates of one chat go to one gateway at a 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,8 +33,9 @@ def receive(session: Session, payload: Dict[str, Any], now: Optional[datetime] =
 
 
 def claim_pending(session: Session, holder: str, lease_seconds: float, limit: int = 100,
-                  now: Optional[datetime] = None) -> List[TelegramUpdate]:
-    """Updates not handled yet, in Telegram's order, claimed for `holder` until the lease ends.
+                  now: Optional[datetime] = None) -> List[Tuple[int, Any]]:
+    """(update_id, payload) of updates not handled yet, in Telegram's order, claimed for `holder`
+    until the lease ends.
 
     An update claimed by another gateway whose lease has not ended is left alone, and so is every
     later update of its chat: one chat's messages are handled one at a time, in order, whichever
@@ -47,16 +48,16 @@ def claim_pending(session: Session, holder: str, lease_seconds: float, limit: in
         .where(TelegramUpdate.processed_at.is_(None)).order_by(TelegramUpdate.update_id).limit(limit)
     ).all()
     busy_chats: Set[Any] = set()
-    claimed: List[int] = []
+    claimed: List[Tuple[int, Any]] = []
     for update_id, payload, claimed_by, claimed_until in rows:
         chat = chat_of(payload)
-        held_elsewhere = claimed_until is not None and claimed_until >= now and claimed_by != holder
-        if held_elsewhere or (chat is not None and chat in busy_chats):
+        live = claimed_until is not None and claimed_until >= now
+        if live and claimed_by == holder:
+            continue  # this gateway is handling it already
+        if live or (chat is not None and chat in busy_chats):
             if chat is not None:
                 busy_chats.add(chat)
             continue
-        if claimed_by == holder and claimed_until is not None and claimed_until >= now:
-            continue  # this gateway is handling it already
         taken = session.execute(
             update(TelegramUpdate)
             .where(TelegramUpdate.update_id == update_id, TelegramUpdate.processed_at.is_(None), claimable)
@@ -64,15 +65,10 @@ def claim_pending(session: Session, holder: str, lease_seconds: float, limit: in
             .execution_options(synchronize_session=False)
         ).rowcount
         if taken == 1:
-            claimed.append(update_id)
+            claimed.append((update_id, payload))
         elif chat is not None:
             busy_chats.add(chat)  # another gateway took it a moment ago
-    session.flush()
-    if not claimed:
-        return []
-    return list(session.scalars(
-        select(TelegramUpdate).where(TelegramUpdate.update_id.in_(claimed)).order_by(TelegramUpdate.update_id)
-    ))
+    return claimed
 
 
 def chat_of(payload: Dict[str, Any]) -> Optional[Any]:
