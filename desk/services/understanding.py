@@ -112,7 +112,7 @@ def settled(ranking: Sequence[Mapping[str, Any]], topics: Collection[str], thres
     two most likely intents ("what is the nursery bonus" sits between explaining it and working
     it out): they share their confidence, which goes to the check only when the check leads by
     the answer margin, and to the topic otherwise (its answer offers the check's button). Any
-    other ranking is returned as it was."""
+    other ranking comes back as `ranked` reads it (most likely first, without nlu_fallback)."""
     pairs = ranked(ranking)
     if len(pairs) >= 2:
         (first, p_first), (second, p_second) = pairs[0], pairs[1]
