@@ -71,6 +71,35 @@ def surface_pipeline(C: float, random_state: int) -> Pipeline:
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
+def question_parts(texts: Sequence[str], long_words: int) -> List[Tuple[int, str]]:
+    """(index of a message, one of its sentences) for every message longer than `long_words`."""
+    return [(index, sentence) for index, text in enumerate(texts) if len(text.split()) > long_words
+            for sentence in sentences_of(text)]
+
+
+def informative_columns(labels: Sequence[str]) -> np.ndarray:
+    return np.array([label not in SMALL_TALK for label in labels])
+
+
+def mixed(surface: np.ndarray, meaning: np.ndarray, embedding_weight: float) -> np.ndarray:
+    return (1 - embedding_weight) * surface + embedding_weight * meaning
+
+
+def read_by_questions(whole: np.ndarray, sentences: np.ndarray, owners: Sequence[int], informative: np.ndarray,
+                      question_weight: float) -> np.ndarray:
+    """The messages' probabilities (`whole`) mixed with those of their most telling sentence: the
+    sentence (rows of `sentences`, each of the message `owners[i]`) whose most likely topic is the
+    surest, so that the question is not diluted by the description around it."""
+    result = whole.copy()
+    best: Dict[int, np.ndarray] = {}
+    for row, index in zip(sentences, owners):
+        if index not in best or row[informative].max() > best[index][informative].max():
+            best[index] = row
+    for index, row in best.items():
+        result[index] = (1 - question_weight) * result[index] + question_weight * row
+    return result
+
+
 @dataclass
 class EnsembleModel:
     labels: np.ndarray
@@ -95,27 +124,16 @@ class EnsembleModel:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """One row of probabilities per text (columns: self.labels)."""
         texts = [t or "" for t in texts]
-        parts: List[Tuple[int, str]] = []  # (index of a long message, one of its sentences)
-        for index, text in enumerate(texts):
-            if len(text.split()) > LONG_MESSAGE_WORDS:
-                parts += [(index, sentence) for sentence in sentences_of(text)]
+        parts = question_parts(texts, LONG_MESSAGE_WORDS)
         scores = self._mix(texts + [sentence for _, sentence in parts])
-        result = scores[: len(texts)].copy()
-        informative = np.array([label not in SMALL_TALK for label in self.labels])
-        best: Dict[int, np.ndarray] = {}
-        for row, (index, _) in zip(scores[len(texts):], parts):
-            if index not in best or row[informative].max() > best[index][informative].max():
-                best[index] = row
-        for index, row in best.items():
-            result[index] = (1 - self.question_weight) * result[index] + self.question_weight * row
-        return result
+        return read_by_questions(scores[: len(texts)], scores[len(texts):], [index for index, _ in parts],
+                                 informative_columns(self.labels), self.question_weight)
 
     def _mix(self, texts: Sequence[str]) -> np.ndarray:
         surface = self.surface.predict_proba(list(texts))
         if self.meaning is None or self.embedding_weight == 0:
             return surface
-        meaning = self.meaning.predict_proba(embed(texts))
-        return (1 - self.embedding_weight) * surface + self.embedding_weight * meaning
+        return mixed(surface, self.meaning.predict_proba(embed(texts)), self.embedding_weight)
 
     def ready_for_messages(self) -> "EnsembleModel":
         """Lay out the TF-IDF model's weights for one message at a time, with identical results.

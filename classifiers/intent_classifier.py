@@ -4,7 +4,8 @@ It trains the ensemble on the training data, stores it in the model archive, and
 and `intent_ranking` on every message. A topic (or a guided check) ranked first is acted on only
 when the ranking passes the answer rule of desk/services/understanding.py (`needs_fallback`,
 thresholds tuned out of fold with eval/calibration.py); otherwise the intent is `nlu_fallback`
-and the assistant asks which topic is meant or offers a person. Rasa's FallbackClassifier, next
+and the assistant asks which topic is meant or offers a person. A message that only names a
+family of topics ("congedo", data/understanding/broad_terms.yml) is always asked about. Rasa's FallbackClassifier, next
 in the pipeline, does the same for the other intents (greetings, out of scope...) with its own
 thresholds (README, "Intent classifier")."""
 from __future__ import annotations
@@ -25,8 +26,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from classifiers.ensemble import EnsembleModel, sentence_encoder
+from desk.services.broad_terms import spread
 from desk.services.understanding import FALLBACK_INTENT, Thresholds, needs_fallback, settled
-from desk.topics import load_topics
+from desk.topics import load_broad_terms, load_topics
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "intent_ensemble.joblib"
@@ -55,6 +57,7 @@ class EnsembleIntentClassifier(GraphComponent, IntentClassifier):
         self._model = model
         self._topics = frozenset(load_topics())
         self._thresholds = Thresholds.from_env()
+        self._broad_terms = load_broad_terms()
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -98,6 +101,9 @@ class EnsembleIntentClassifier(GraphComponent, IntentClassifier):
         rankings = self._model.rank([message.get(TEXT) or "" for message in messages],
                                     length=self.config["ranking_length"] or len(self._model.labels))
         for message, ranking in zip(messages, rankings):
+            family = self._broad_terms.family_of(message.get(TEXT) or "")
+            if family:
+                ranking = spread(ranking, family, self._thresholds.topic_limit)
             ranking = settled(ranking, self._topics, self._thresholds)
             intent = ranking[0]
             if needs_fallback(ranking, self._topics, self._thresholds):

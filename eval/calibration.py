@@ -4,6 +4,7 @@ training, so it is overconfident) nor on the sealed set.
 
     .venv/bin/python -m eval.calibration                 # out-of-fold figures at today's thresholds
     .venv/bin/python -m eval.calibration --grid          # ...and a grid of answer thresholds
+    .venv/bin/python -m eval.calibration --weights       # ...and a grid of the model's mixing weights
 
 Every training example is classified by a model trained on the other folds. Folds are grouped
 so that paraphrases of one question never sit on both sides: within an intent, examples whose
@@ -72,23 +73,13 @@ def paraphrase_groups(texts: Sequence[str], intents: Sequence[str], vectors: np.
     return groups
 
 
-def out_of_fold(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
-    """Rankings of every training example by a model that never saw it nor its paraphrases.
-    Returns texts, intents, groups, labels and probabilities (rows: examples, columns: labels)."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
+def _cached_embedding():
+    """The sentence encoder with a memory of the vectors it computed (kept in .cache/calibration):
+    they do not depend on the fold. Returns (embed, save)."""
     from classifiers import ensemble
-    from classifiers.intent_classifier import EnsembleIntentClassifier
 
-    texts, intents, files = training_examples_by_file()
-    settings = EnsembleIntentClassifier.get_default_config()
-    key = hashlib.sha256(repr((texts, intents, folds, seed, sorted(settings.items()),
-                               Path(ensemble.__file__).read_bytes())).encode()).hexdigest()[:16]
-    cached = CACHE / f"oof-{key}.npz"
-    if cached.exists():
-        return dict(np.load(cached, allow_pickle=True))
     memo: Dict[str, np.ndarray] = {}
-    saved = CACHE / "embeddings.npz"  # the sentence encoder is the slow part: its vectors are kept
+    saved = CACHE / "embeddings.npz"
     if saved.exists():
         stored = np.load(saved, allow_pickle=True)
         memo.update(zip(stored["texts"], stored["vectors"]))
@@ -100,12 +91,28 @@ def out_of_fold(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
             memo.update(zip(missing, plain_embed(missing)))
         return np.stack([memo[t] for t in batch]) if len(batch) else plain_embed(batch)
 
-    ensemble.embed = embed  # every fold reuses the sentence embeddings: they do not depend on the fold
+    def save():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(saved, texts=np.array(list(memo), dtype=object), vectors=np.stack(list(memo.values())))
+
+    return embed, save
+
+
+def _folds(folds: int, seed: int, each_fold) -> Dict[str, np.ndarray]:
+    """Train a model per fold (paraphrase groups kept together) and call each_fold(model, test rows,
+    texts, labels). Returns texts, intents, files, groups and labels."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from classifiers import ensemble
+    from classifiers.intent_classifier import EnsembleIntentClassifier
+
+    texts, intents, files = training_examples_by_file()
+    settings = EnsembleIntentClassifier.get_default_config()
+    embed, save = _cached_embedding()
+    plain_embed, ensemble.embed = ensemble.embed, embed  # every fold reuses the sentence embeddings
     try:
-        vectors = embed(texts)
-        groups = paraphrase_groups(texts, intents, vectors)
+        groups = paraphrase_groups(texts, intents, embed(texts))
         labels = sorted(set(intents))
-        probabilities = np.zeros((len(texts), len(labels)))
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
         for number, (train, test) in enumerate(splitter.split(texts, intents, groups), 1):
             model = ensemble.EnsembleModel.train(
@@ -113,18 +120,100 @@ def out_of_fold(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
                 embedding_weight=settings["embedding_weight"], surface_C=settings["surface_C"],
                 meaning_C=settings["meaning_C"], question_weight=settings["question_weight"],
                 random_state=settings["random_state"])
-            columns = [labels.index(label) for label in model.labels]
-            probabilities[np.ix_(test, columns)] = model.probabilities([texts[i] for i in test])
+            each_fold(model, test, texts, labels)
             print(f"fold {number}/{folds}: {len(test)} examples", file=sys.stderr)
     finally:
         ensemble.embed = plain_embed
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(saved, texts=np.array(list(memo), dtype=object), vectors=np.stack(list(memo.values())))
-    result = {"texts": np.array(texts, dtype=object), "intents": np.array(intents), "files": np.array(files),
-              "groups": groups, "labels": np.array(labels), "probabilities": probabilities}
+    save()
+    return {"texts": np.array(texts, dtype=object), "intents": np.array(intents), "files": np.array(files),
+            "groups": groups, "labels": np.array(labels)}
+
+
+def _cache_key(*parts) -> str:
+    from classifiers import ensemble
+    from classifiers.intent_classifier import EnsembleIntentClassifier
+
+    texts, intents, _ = training_examples_by_file()
+    settings = EnsembleIntentClassifier.get_default_config()
+    return hashlib.sha256(repr((texts, intents, parts, sorted(settings.items()),
+                               Path(ensemble.__file__).read_bytes())).encode()).hexdigest()[:16]
+
+
+def out_of_fold(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
+    """Rankings of every training example by a model that never saw it nor its paraphrases.
+    Returns texts, intents, groups, labels and probabilities (rows: examples, columns: labels)."""
+    cached = CACHE / f"oof-{_cache_key(folds, seed)}.npz"
+    if cached.exists():
+        return dict(np.load(cached, allow_pickle=True))
+    rows: Dict[int, np.ndarray] = {}
+
+    def each_fold(model, test, texts, labels):
+        columns = [labels.index(label) for label in model.labels]
+        for i, row in zip(test, model.probabilities([texts[i] for i in test])):
+            rows[i] = np.zeros(len(labels))
+            rows[i][columns] = row
+
+    result = _folds(folds, seed, each_fold)
+    result["probabilities"] = np.stack([rows[i] for i in range(len(result["texts"]))])
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(cached, **result)
     return result
+
+
+def out_of_fold_views(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
+    """Like out_of_fold, but the two halves of the model apart (surface, meaning), for every example
+    and for every sentence of the examples of two sentences or more: the mixing weights can then be
+    tried without training again (`weighted`)."""
+    from classifiers import ensemble
+
+    cached = CACHE / f"views-{_cache_key(folds, seed)}.npz"
+    if cached.exists():
+        return dict(np.load(cached, allow_pickle=True))
+    whole: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
+    sentences: List[Tuple[int, np.ndarray, np.ndarray]] = []
+
+    def each_fold(model, test, texts, labels):
+        columns = [labels.index(label) for label in model.labels]
+
+        def views(batch):
+            surface = np.zeros((len(batch), len(labels)))
+            meaning = np.zeros((len(batch), len(labels)))
+            surface[:, columns] = model.surface.predict_proba(batch)
+            meaning[:, columns] = model.meaning.predict_proba(ensemble.embed(batch))
+            return surface, meaning
+
+        surface, meaning = views([texts[i] for i in test])
+        whole.update((i, (surface[k], meaning[k])) for k, i in enumerate(test))
+        parts = [(i, sentence) for i in test for sentence in ensemble.sentences_of(texts[i])]
+        if parts:
+            surface, meaning = views([sentence for _, sentence in parts])
+            sentences.extend((i, surface[k], meaning[k]) for k, (i, _) in enumerate(parts))
+
+    result = _folds(folds, seed, each_fold)
+    count = len(result["texts"])
+    result.update(surface=np.stack([whole[i][0] for i in range(count)]),
+                  meaning=np.stack([whole[i][1] for i in range(count)]),
+                  sentence_owner=np.array([i for i, _, _ in sentences], dtype=int),
+                  sentence_surface=np.stack([s for _, s, _ in sentences]),
+                  sentence_meaning=np.stack([m for _, _, m in sentences]))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(cached, **result)
+    return result
+
+
+def weighted(views: Dict[str, np.ndarray], embedding_weight: float, question_weight: float,
+             long_words: int) -> Dict[str, np.ndarray]:
+    """The out-of-fold probabilities the model would give with these mixing weights (the same
+    arithmetic as classifiers.ensemble.EnsembleModel.probabilities)."""
+    from classifiers import ensemble
+
+    long_message = np.array([len(str(text).split()) > long_words for text in views["texts"]])
+    keep = long_message[views["sentence_owner"]] if len(views["sentence_owner"]) else np.zeros(0, dtype=bool)
+    probabilities = ensemble.read_by_questions(
+        ensemble.mixed(views["surface"], views["meaning"], embedding_weight),
+        ensemble.mixed(views["sentence_surface"][keep], views["sentence_meaning"][keep], embedding_weight),
+        views["sentence_owner"][keep], ensemble.informative_columns(views["labels"]), question_weight)
+    return {**views, "probabilities": probabilities}
 
 
 def rankings_of(labels: Sequence[str], probabilities: np.ndarray) -> List[List[Dict[str, float]]]:
@@ -180,6 +269,8 @@ def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--grid", action="store_true", help="also try a grid of answer thresholds")
+    parser.add_argument("--weights", action="store_true",
+                        help="also try a grid of the model's mixing weights (embedding, question, long message)")
     args = parser.parse_args(argv or None)
     oof = out_of_fold(args.folds)
     topic_examples = sum(1 for intent in oof["intents"] if intent != "out_of_scope")
@@ -194,6 +285,13 @@ def main(argv: Sequence[str] = ()) -> int:
             trial = Thresholds(**{**thresholds.__dict__, "answer_min_confidence": confidence,
                                   "answer_min_margin": margin})
             print(f"{confidence:.2f}, {margin:.2f}: {line(score(oof, trial))}")
+    if args.weights:
+        views = out_of_fold_views(args.folds)
+        print("\nembedding_weight, question_weight, long message words: figures at today's thresholds")
+        for embedding_weight, question_weight, long_words in itertools.product(
+                (0.3, 0.4, 0.5, 0.6, 0.7), (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), (15, 25, 40)):
+            figures = score(weighted(views, embedding_weight, question_weight, long_words), thresholds)
+            print(f"{embedding_weight:.1f}, {question_weight:.1f}, {long_words}: {line(figures)}")
     return 0
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from desk.models import Clarification, Role, Ticket
 from desk.services import knowledge
-from desk.topics import load_topics
+from desk.topics import load_broad_terms, load_topics
 from tests.support.clarify import AMBIGUOUS_EN, AMBIGUOUS_IT, NONE_OF_THESE, OUT_OF_SCOPE_IT, first_clarified
 from tests.support.conversation import new_sender, training_example
 from tests.support.desk import desk_app_for, log_in, make_user
@@ -114,3 +114,21 @@ def test_an_out_of_scope_question_is_offered_a_person_not_a_clarification(stack)
     replies = assistant.say(new_sender(), OUT_OF_SCOPE_IT)
     assert custom_of(replies) == {"escalation": "offer"}
     assert "/request_human" not in [button["payload"] for button in buttons_of(replies)]
+
+
+@pytest.mark.parametrize("message, language", [("congedo", "it"), ("Permessi?", "it"), ("info sui bonus", "it"),
+                                               ("leave", "en")])
+def test_a_message_naming_only_a_family_of_topics_is_asked_about_within_that_family(stack, message, language):
+    assistant, database, _ = stack
+    family = load_broad_terms().family_of(message)
+    sender = new_sender()
+    replies = assistant.say(sender, message)
+    custom = custom_of(replies)
+    assert "topic" not in custom, f"{message!r} was answered as {custom.get('topic')} without asking"
+    offered = custom["clarify"]
+    assert len(offered) == min(3, len(family)) and set(offered) <= set(family)
+    with database.session() as session:
+        titles = knowledge.titles_for(session, offered, language)
+    assert [button["title"] for button in buttons_of(replies)] == [titles[topic] for topic in offered] + [
+        NONE_OF_THESE[language]]
+    assert custom_of(assistant.say(sender, f"/{offered[0]}"))["topic"] == offered[0]
