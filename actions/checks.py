@@ -19,8 +19,9 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import channel_of, language_of, latest_intent, topic_asked
+from actions.conversation import channel_of, language_of, latest_intent, pressed_a_button, topic_asked
 from actions.intake import ActionStartIntake
+from actions.knowledge import answer_topic
 from actions.runtime import in_session
 from desk.db import DatabaseUnavailable
 from desk.services import analytics, checks
@@ -99,9 +100,16 @@ class ActionStartCheck(Action):
         check = (latest_intent(tracker).get("name") or "")[len(INTENT_PREFIX):]
         if check not in checks.CHECKS:
             return []
-        dispatcher.utter_message(text=texts.pick(texts.GENERAL, "intro", language_of(tracker)))
+        language = language_of(tracker)
+        events: List[EventType] = []
+        if not pressed_a_button(tracker):
+            # A question the user wrote ("how many months of parental leave do I have left?") gets
+            # the topic's answer first, the rules the check applies, with their source; pressing the
+            # check's button under that answer does not repeat it.
+            events += await answer_topic(dispatcher, tracker, checks.CHECKS[check].TOPIC, language, offer_check=False)
+        dispatcher.utter_message(text=texts.pick(texts.GENERAL, "intro", language))
         await record(tracker, check, "started")
-        return clear_answers() + [SlotSet(CHECK_SLOT, check), SlotSet(SUMMARY_SLOT, None)]
+        return events + clear_answers() + [SlotSet(CHECK_SLOT, check), SlotSet(SUMMARY_SLOT, None)]
 
 
 class ValidateCheckForm(Action, ABC):

@@ -27,6 +27,11 @@ def latest_text(tracker: Tracker) -> str:
     return user_text(tracker.latest_message.get("text") or "")
 
 
+def pressed_a_button(tracker: Tracker) -> bool:
+    """The latest message is a button's payload ("/check_congedo_parentale"), not typed words."""
+    return latest_text(tracker).lstrip().startswith("/")
+
+
 def latest_intent(tracker: Tracker) -> Dict[str, Any]:
     return tracker.latest_message.get("intent") or {}
 

@@ -22,7 +22,7 @@ from desk.services.knowledge import KnowledgeAnswer, UnknownTopic
 
 log = logging.getLogger(__name__)
 
-def answer_buttons(language: str, topic: str = "") -> List[Dict[str, str]]:
+def answer_buttons(language: str, topic: str = "", offer_check: bool = True) -> List[Dict[str, str]]:
     from actions.update_notices import subscribe_button
 
     buttons = [
@@ -31,7 +31,7 @@ def answer_buttons(language: str, topic: str = "") -> List[Dict[str, str]]:
         {"title": say("button_human", language), "payload": "/request_human"},
         subscribe_button(language),
     ]
-    check = CHECK_OF_TOPIC.get(topic)
+    check = CHECK_OF_TOPIC.get(topic) if offer_check else None
     if check:  # the topic's guided check: "Calcola il tuo caso"
         buttons.append({"title": check_texts.pick(check_texts.BUTTONS, "start", language), "payload": f"/check_{check}"})
     return buttons
@@ -54,9 +54,10 @@ class ActionAnswerTopic(Action):
 
 
 async def answer_topic(
-    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, language: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, language: str, offer_check: bool = True
 ) -> List[Dict[Text, Any]]:
-    """Answer the topic from its knowledge-base entry, with its source, date and buttons."""
+    """Answer the topic from its knowledge-base entry, with its source, date and buttons (the
+    button of the topic's guided check unless `offer_check` is False: the check is starting)."""
     try:
         answer, service_points = await in_session(
             lambda session: _read_and_record(session, tracker, topic, language)
@@ -67,7 +68,7 @@ async def answer_topic(
         return []
     dispatcher.utter_message(
         text=compose_answer(answer, service_points),
-        buttons=answer_buttons(language, answer.topic),
+        buttons=answer_buttons(language, answer.topic, offer_check),
         json_message={
             "topic": answer.topic,
             "source": answer.source,

@@ -54,7 +54,15 @@ def test_parental_leave_in_italian_with_wrong_answers_then_an_operator(stack):
     sender = new_sender()
     child = today() - timedelta(days=600)
     maternity_end = child + timedelta(days=92)
-    assert asks(assistant.say(sender, "quanti mesi di congedo parentale mi restano?")) == ("congedo_parentale", "child_date")
+    started = assistant.say(sender, "quanti mesi di congedo parentale mi restano?")
+    assert asks(started) == ("congedo_parentale", "child_date")
+    # A typed question gets the topic's answer with its source first, without a second "work out
+    # your case" button (the check is starting), then the check's first question.
+    custom = custom_of(started)
+    assert custom["topic"] == "congedo_parentale" and custom["source"] in text_of(started)
+    payloads = [button["payload"] for message in started for button in message.get("buttons", [])]
+    assert "/feedback_helpful" in payloads and "/check_congedo_parentale" not in payloads
+    assert text_of(started).index(custom["source"]) < text_of(started).rindex("?")  # the answer, then the question
 
     future = assistant.say(sender, (today() + timedelta(days=30)).strftime("%d/%m/%Y"))
     assert "nel futuro" in text_of(future) and asks(future) == ("congedo_parentale", "child_date")
@@ -169,7 +177,9 @@ def test_nursery_bonus_from_the_button_under_the_answer(stack):
     button = next(button for message in answer for button in message.get("buttons", [])
                   if button["title"] == "Calcola il tuo caso")
     assert button["payload"] == "/check_bonus_asilo_nido"
-    assert asks(assistant.say(sender, button["payload"])) == ("bonus_asilo_nido", "child_birth_date")
+    started = assistant.say(sender, button["payload"])
+    assert asks(started) == ("bonus_asilo_nido", "child_birth_date")
+    assert "topic" not in custom_of(started)  # the answer is just above: not repeated
     birth = today() - timedelta(days=300)
     assert asks(assistant.say(sender, birth.strftime("%d/%m/%Y"))) == ("bonus_asilo_nido", "isee")
     replies = assistant.say(sender, "Senza ISEE")
