@@ -14,7 +14,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Deque, Dict, Iterator, List, Optional
+from typing import Deque, Dict, Iterator, List, Optional, Set
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -36,8 +36,10 @@ class RecordingHandler:
     (not kept); `drop_once` closes the connection without a reply at the next "RCPT" (nothing of
     the message sent yet) or right after keeping the next content ("DATA": the server has the
     message, the client never hears so); `confirm_delay` keeps each content at once and answers
-    that many seconds later (a server slow to confirm what it already has). `delay` waits before
-    keeping it. `contents_started` counts the contents the server began to handle."""
+    that many seconds later (a server slow to confirm what it already has); the n-th contents
+    (counting from 1) in `hold_contents` are kept, listed in `held`, and never confirmed: the
+    server waits until the client goes. `delay` waits before keeping a content.
+    `contents_started` counts the contents the server began to handle."""
 
     def __init__(self, delay: float = 0.0, confirm_delay: float = 0.0) -> None:
         self.messages: List[EmailMessage] = []
@@ -48,6 +50,8 @@ class RecordingHandler:
         self.delay = delay
         self.confirm_delay = confirm_delay
         self.contents_started = 0
+        self.hold_contents: Set[int] = set()
+        self.held: List[EmailMessage] = []
         self._lock = threading.Lock()
 
     def _next_drop(self, step: str) -> bool:
@@ -70,6 +74,7 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self.contents_started += 1
+            number = self.contents_started
             refusal = self.refuse_content_once.popleft() if self.refuse_content_once else None
         if refusal:
             return refusal
@@ -78,6 +83,10 @@ class RecordingHandler:
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
         with self._lock:
             self.messages.append(message)
+            if number in self.hold_contents:
+                self.held.append(message)
+        if number in self.hold_contents:
+            await asyncio.Event().wait()  # cancelled by aiosmtpd when the client's connection goes
         if self._next_drop("DATA"):
             await _hang_up(server)
         if self.confirm_delay:
