@@ -544,7 +544,7 @@ def test_drill_7_a_worker_killed_while_sending_emails_sends_none_twice(drill_dat
     (Procfile.prod's `worker`, `dialoga worker`) to a real SMTP server on loopback (aiosmtpd) that is
     slow to confirm what it keeps, also refuses with 451 at RCPT, hangs up before DATA and hangs up
     after keeping a content. The worker is killed with SIGKILL while the server holds the final reply
-    to a content it already kept (the duplicate at-least-once delivery would make), and started again,
+    to a content it already kept (the e-mail an at-least-once delivery sends again), and started again,
     repeatedly. Counted on the server: no e-mail twice, every e-mail sent once or unconfirmed."""
     started = time.monotonic()
     stamp = uuid.uuid4().hex[:8]
@@ -590,7 +590,8 @@ def test_drill_7_a_worker_killed_while_sending_emails_sends_none_twice(drill_dat
             "DIALOGA_DATABASE_URL": drill_database.url, "DIALOGA_SECRET_KEY": os.environ["DIALOGA_SECRET_KEY"],
             "DIALOGA_SPOOL_DIR": str(tmp_path / "spool"), "DIALOGA_PUBLIC_URL": "https://desk.example",
             "DIALOGA_SMTP_HOST": "127.0.0.1", "DIALOGA_SMTP_PORT": str(smtp.port), "DIALOGA_SMTP_SECURITY": "none",
-            "DIALOGA_SMTP_TIMEOUT": str(DRILL7_SMTP_TIMEOUT), "DIALOGA_EMAIL_FROM": "Sportello <sportello@drill.example>",
+            "DIALOGA_SMTP_TIMEOUT": str(DRILL7_SMTP_TIMEOUT),
+            "DIALOGA_EMAIL_FROM": "Sportello <sportello@drill.example>",
             "DIALOGA_WORKER_INTERVAL": "1", "DIALOGA_LOG_FORMAT": "json",
         }
         worker = ProductionStack(environment, {}, None, tmp_path, name="drill7")
@@ -616,7 +617,8 @@ def test_drill_7_a_worker_killed_while_sending_emails_sends_none_twice(drill_dat
                 if f"({marker})" in message.get_body(preferencelist=("plain",)).get_content()}
     by_state = {status: sum(1 for s, _ in final.values() if s == status) for status in ("sent", "unconfirmed")}
     duplicated = sum(count - 1 for count in counts.values() if count > 1)
-    lost_silently = sum(1 for marker, count in counts.items() if count == 0 and final[markers[marker]][0] != "unconfirmed")
+    lost_silently = sum(1 for marker, count in counts.items()
+                        if count == 0 and final[markers[marker]][0] != "unconfirmed")
     interrupted = sum(1 for _, error in final.values() if "stopped while sending" in error)
     print(f"drill 7: {total} e-mails to {DRILL7_TICKETS} addresses; server: {DRILL7_TROUBLE} x 451 at RCPT, "
           f"{DRILL7_TROUBLE} hang-ups before DATA, {DRILL7_TROUBLE} after keeping a content; worker killed "
