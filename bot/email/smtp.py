@@ -43,7 +43,6 @@ class SmtpServer:
     def tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
 
-
     def conversation_steps(self) -> int:
         """The blocking steps of one conversation, each bounded by `timeout`: connect, greeting,
         EHLO, MAIL, RCPT, DATA, the content, the final reply, QUIT; STARTTLS adds its command, the
