@@ -104,7 +104,8 @@ def users_create(email: str, display_name: str, role: str, password: str) -> Non
 
 
 @main.command()
-@click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
+@click.option("--interval", default=10.0, show_default=True, envvar="DIALOGA_WORKER_INTERVAL",
+              help="Seconds between rounds (or DIALOGA_WORKER_INTERVAL).")
 @click.option("--once", is_flag=True, help="Run one round and exit (a claimed training job runs to its end).")
 def worker(interval: float, once: bool) -> None:
     """Background work: register intakes saved while the database was down; send the outbox's
@@ -142,8 +143,9 @@ def worker(interval: float, once: bool) -> None:
 
     def send_emails() -> None:
         done = email.run_round()
-        if done.sent or done.retried or done.failed:
-            log.info("e-mails: %d sent, %d to retry, %d failed", len(done.sent), len(done.retried), len(done.failed))
+        if done.sent or done.retried or done.failed or done.unconfirmed:
+            log.info("e-mails: %d sent, %d to retry, %d failed, %d unconfirmed", len(done.sent), len(done.retried),
+                     len(done.failed), len(done.unconfirmed))
 
     steps = [("intake spool", drain_spool), ("training round", trainer.poll),
              ("privacy purge", lambda: purge.purge_if_due(database, settings.privacy.retention, settings.secret_key,

@@ -32,6 +32,7 @@ from tests.support.databases import prepare_database
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.pg_cluster import ThrowawayCluster
 from tests.support.production import ProductionStack, production_stack
+from tests.support.smtp_server import RecordingHandler, smtp_server
 from tests.support.stack import free_port
 from tests.test_tickets import open_one
 
@@ -517,6 +518,119 @@ def test_drill_6_double_submissions_and_retries_create_nothing_twice(stack, dril
     assert (tickets.get(user.session), feedback.get(f"widget-{rater.session}"), updates) == (1, 1, 1)
     user.close()
     rater.close()
+
+
+# Drill 7: e-mails (the same two forms as drill 5). The worker's SMTP timeout sets its lease
+# (bot/email/smtp.py: 9 steps x 2 s + 10 s = 28 s without TLS or login), which the drill waits out
+# once after its last kill; the worker's rounds run every second.
+DRILL7_TICKETS, DRILL7_REPLIES_PER_TICKET, DRILL7_KILLS, DRILL7_TROUBLE = (20, 3, 4, 2) if FULL else (6, 2, 2, 1)
+DRILL7_SMTP_TIMEOUT = 2.0
+DRILL7_CONFIRM_DELAY = 0.2  # the server keeps each e-mail at once and confirms it this much later
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout} s: {what}")
+        time.sleep(0.02)
+
+
+def test_drill_7_a_worker_killed_while_sending_emails_sends_none_twice(drill_database, tmp_path):
+    """Operator replies queued for tickets with an e-mail contact, sent by the worker process
+    (Procfile.prod's `worker`, `dialoga worker`) to a real SMTP server on loopback (aiosmtpd) that is
+    slow to confirm what it keeps, also refuses with 451 at RCPT, hangs up before DATA and hangs up
+    after keeping a content. The worker is killed with SIGKILL while the server holds the final reply
+    to a content it already kept (the e-mail an at-least-once delivery sends again), and started again,
+    repeatedly. Counted on the server: no e-mail twice, every e-mail sent once or unconfirmed."""
+    started = time.monotonic()
+    stamp = uuid.uuid4().hex[:8]
+    markers: Dict[str, int] = {}  # marker -> outbox message id
+    for number in range(DRILL7_TICKETS):
+        address = f"drill7.{stamp}.{number}@example.org"
+        ticket = open_one(drill_database, key=f"drill7-{stamp}-{number}", conversation=f"drill7-{stamp}-{number}",
+                          channel="rest", reply_address=address, contact=address, contact_kind="email")
+        with drill_database.session() as session:
+            current = ticket_service.find_by_ref(session, ticket.ref)
+            for reply in range(DRILL7_REPLIES_PER_TICKET):
+                marker = f"drill7-{stamp}-{number}-{reply}"
+                ticket_service.reply(session, current, f"Risposta {reply + 1} ({marker}).", actor="op@drill",
+                                     set_waiting=False)
+                markers[marker] = session.scalars(
+                    select(OutboundMessage.id).where(OutboundMessage.channel == "email")
+                    .order_by(OutboundMessage.id.desc())).first()
+    total = len(markers)
+    handler = RecordingHandler(confirm_delay=DRILL7_CONFIRM_DELAY)
+    for _ in range(DRILL7_TROUBLE):
+        handler.refuse_once.append("451 4.7.1 Greylisted, try again later")
+        handler.drop_once.extend(["RCPT", "DATA"])
+    # The kills, spread over the e-mails (after the first content, which the server hangs up on).
+    handler.hold_contents = {2 + (total - 2) * (kill + 1) // (DRILL7_KILLS + 1) for kill in range(DRILL7_KILLS)}
+
+    def copies() -> Dict[str, int]:
+        counts = dict.fromkeys(markers, 0)
+        for message in handler.received():
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            for marker in markers:
+                if f"({marker})" in text:
+                    counts[marker] += 1
+        return counts
+
+    def states() -> Dict[int, tuple]:
+        """(status, last error) of each drill e-mail, by outbox id."""
+        with drill_database.session() as session:
+            rows = session.scalars(select(OutboundMessage).where(OutboundMessage.id.in_(list(markers.values()))))
+            return {row.id: (row.status, row.last_error or "") for row in rows}
+
+    with smtp_server(handler) as smtp:
+        environment = {
+            "DIALOGA_DATABASE_URL": drill_database.url, "DIALOGA_SECRET_KEY": os.environ["DIALOGA_SECRET_KEY"],
+            "DIALOGA_SPOOL_DIR": str(tmp_path / "spool"), "DIALOGA_PUBLIC_URL": "https://desk.example",
+            "DIALOGA_SMTP_HOST": "127.0.0.1", "DIALOGA_SMTP_PORT": str(smtp.port), "DIALOGA_SMTP_SECURITY": "none",
+            "DIALOGA_SMTP_TIMEOUT": str(DRILL7_SMTP_TIMEOUT),
+            "DIALOGA_EMAIL_FROM": "Sportello <sportello@drill.example>",
+            "DIALOGA_WORKER_INTERVAL": "1", "DIALOGA_LOG_FORMAT": "json",
+        }
+        worker = ProductionStack(environment, {}, None, tmp_path, name="drill7")
+        worker.start("worker")
+        try:
+            for kill in range(DRILL7_KILLS):
+                wait_until(lambda: len(handler.held) > kill, 120, f"the content held for kill {kill + 1}")
+                worker.kill("worker")  # SIGKILL: the server has the e-mail, the worker never hears so
+                worker.start("worker")
+
+            def settled():
+                found = states()
+                return found if all(status in ("sent", "unconfirmed") for status, _ in found.values()) else None
+
+            # Each e-mail in flight at a kill stays "sending" until its lease ends.
+            final = wait_until(settled, 120, "every e-mail sent or unconfirmed")
+            time.sleep(2 * DRILL7_CONFIRM_DELAY + 1)  # nothing more arrives
+        finally:
+            if worker.is_running("worker"):
+                worker.kill("worker", signal.SIGTERM)
+        counts = copies()
+        held = {marker for marker in markers for message in handler.held
+                if f"({marker})" in message.get_body(preferencelist=("plain",)).get_content()}
+    by_state = {status: sum(1 for s, _ in final.values() if s == status) for status in ("sent", "unconfirmed")}
+    duplicated = sum(count - 1 for count in counts.values() if count > 1)
+    lost_silently = sum(1 for marker, count in counts.items()
+                        if count == 0 and final[markers[marker]][0] != "unconfirmed")
+    interrupted = sum(1 for _, error in final.values() if "stopped while sending" in error)
+    print(f"drill 7: {total} e-mails to {DRILL7_TICKETS} addresses; server: {DRILL7_TROUBLE} x 451 at RCPT, "
+          f"{DRILL7_TROUBLE} hang-ups before DATA, {DRILL7_TROUBLE} after keeping a content; worker killed "
+          f"{DRILL7_KILLS} times (SIGKILL while the server held the final reply) and restarted; states {by_state} "
+          f"({interrupted} unconfirmed by the restarted worker); copies received {sum(counts.values())}; "
+          f"duplicated {duplicated}, lost silently {lost_silently}; {time.monotonic() - started:.1f} s")
+    assert (duplicated, lost_silently) == (0, 0), {marker: count for marker, count in counts.items() if count != 1}
+    assert all(counts[marker] == 1 for marker in markers if final[markers[marker]][0] == "sent")
+    # The e-mails the worker could not know about (a hang-up after the content, a kill) are unconfirmed.
+    assert len(held) == DRILL7_KILLS and all(final[markers[marker]][0] == "unconfirmed" for marker in held)
+    assert interrupted == DRILL7_KILLS
+    assert by_state == {"sent": total - DRILL7_KILLS - DRILL7_TROUBLE, "unconfirmed": DRILL7_KILLS + DRILL7_TROUBLE}
 
 
 def test_a_request_id_follows_a_message_from_nginx_to_the_actions_and_metrics_are_served(stack, drill_database):

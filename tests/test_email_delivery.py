@@ -1,8 +1,11 @@
 """E-mail as a delivery channel of the outbox, through a real SMTP server on loopback (aiosmtpd):
 what arrives (multipart, subject, Reply-To, threading, a working follow-up link), refusals
-(5xx fails at once and shows on the ticket, 4xx is retried), a server that is down, STARTTLS and
-implicit TLS with a verified throwaway certificate, two workers at once, and the widget user who
-left (an unread reply goes by e-mail after the delay, a read one does not)."""
+(5xx fails at once and shows on the ticket, 4xx is retried), a server that is down, never twice
+automatically (a connection lost or a final reply that never comes after the content went out:
+unconfirmed, on the ticket and in the metrics, no second copy; lost before DATA: retried; a
+worker that stopped while sending: unconfirmed after the lease), STARTTLS and implicit TLS with a
+verified throwaway certificate, two workers at once, and the widget user who left (an unread
+reply goes by e-mail after the delay, a read one does not)."""
 from __future__ import annotations
 
 import os
@@ -22,6 +25,7 @@ from desk.config import Settings
 from desk.db import Database
 from desk.models import DeliveryStatus, OutboundMessage, Role, TicketStatus
 from desk.models.base import utcnow
+from desk.ops import metrics
 from desk.services import outbox, tickets
 from tests.support.desk import desk_app_for, log_in, make_user
 from tests.support.smtp_server import (SMTP_PASSWORD, SMTP_USER, RecordingHandler, ThrowawayAuthority, free_port,
@@ -161,6 +165,108 @@ def test_a_temporary_refusal_is_retried_with_backoff_then_delivered_once(databas
         assert len(smtp.received()) == 1
     (email,) = emails(database, ticket.ref)
     assert email.status == "sent" and email.attempts == 2 and email.last_error is None
+
+
+@pytest.mark.parametrize("refusal, status", [("554 5.7.1 Message rejected as spam", "failed"),
+                                            ("451 4.7.1 Greylisted, try again later", "queued")])
+def test_a_final_refusal_of_the_content_is_an_answer_failed_or_retried(database, refusal, status):
+    ticket = open_one(database, channel="rest", contact=USER, contact_kind="email")
+    reply_to(database, ticket.ref, "Risposta.")
+    handler = RecordingHandler()
+    handler.refuse_content_once.append(refusal)
+    with smtp_server(handler) as smtp:
+        delivery_for(database, smtp.port).run_round()
+        (email,) = emails(database, ticket.ref)
+        assert email.status == status and email.last_error == refusal and smtp.received() == []
+        make_due(database)
+        delivery_for(database, smtp.port).run_round()
+        assert len(smtp.received()) == (1 if status == "queued" else 0)
+
+
+def test_a_connection_lost_before_data_is_retried_and_delivered_once(database):
+    ticket = open_one(database, channel="rest", contact=USER, contact_kind="email")
+    reply_to(database, ticket.ref, "Risposta.")
+    handler = RecordingHandler()
+    handler.drop_once.append("RCPT")  # the server hangs up before anything of the message was sent
+    with smtp_server(handler) as smtp:
+        delivery = delivery_for(database, smtp.port)
+        (email,) = emails(database, ticket.ref)
+        assert delivery.run_round().retried == [email.id]
+        (email,) = emails(database, ticket.ref)
+        assert email.status == "queued" and "SMTPServerDisconnected" in email.last_error
+        make_due(database)
+        assert delivery.run_round().sent == [email.id]
+        assert len(smtp.received()) == 1
+    (email,) = emails(database, ticket.ref)
+    assert email.status == "sent" and email.attempts == 2
+
+
+def unconfirmed_email_shows(database, ref, error_words):
+    """The ticket page and the metrics tell the operator about an unconfirmed e-mail."""
+    client = desk_app_for(database, secret_key=SECRET).test_client()
+    log_in(client, make_user(database, Role.OPERATOR))
+    page = client.get(f"/ticket/{ref}").get_data(as_text=True)
+    assert 'class="badge delivery-unconfirmed email-delivery"' in page
+    assert "e-mail consegna non confermata: verificare con l&#39;utente" in page and error_words in page
+    with database.session() as session:
+        text = metrics.exposition(metrics.collect(session, utcnow(), [], {}))
+    assert 'dialoga_delivery_unconfirmed_total{channel="email"} 1\n' in text
+
+
+def test_a_connection_lost_after_the_content_leaves_the_email_unconfirmed_and_never_sends_it_again(seeded_database):
+    database = seeded_database
+    ticket = open_one(database, channel="rest", contact=USER, contact_kind="email")
+    reply_to(database, ticket.ref, "Risposta che il server ha già.")
+    handler = RecordingHandler()
+    handler.drop_once.append("DATA")  # the server keeps the message, then hangs up before its final reply
+    with smtp_server(handler) as smtp:
+        delivery = delivery_for(database, smtp.port)
+        (email,) = emails(database, ticket.ref)
+        assert delivery.run_round().unconfirmed == [email.id]
+        make_due(database)
+        again = delivery.run_round()
+        assert again.sent == again.retried == again.unconfirmed == []
+        (message,) = smtp.received()
+    assert "Risposta che il server ha già." in text_part(message)
+    (email,) = emails(database, ticket.ref)
+    assert email.status == "unconfirmed" and email.attempts == 1
+    assert "no final reply to the message's content, it may have arrived" in email.last_error
+    assert "SMTPServerDisconnected" in email.last_error
+    unconfirmed_email_shows(database, ticket.ref, "it may have arrived")
+
+
+def test_a_final_reply_that_never_comes_leaves_the_email_unconfirmed(database):
+    ticket = open_one(database, channel="rest", contact=USER, contact_kind="email")
+    reply_to(database, ticket.ref, "Risposta.")
+    with smtp_server(RecordingHandler(confirm_delay=2.0)) as smtp:
+        delivery = delivery_for(database, smtp.port, smtp_timeout=0.5)
+        (email,) = emails(database, ticket.ref)
+        assert delivery.run_round().unconfirmed == [email.id]
+        make_due(database)
+        assert delivery.run_round().sent == []
+        assert len(smtp.received()) == 1
+    (email,) = emails(database, ticket.ref)
+    assert email.status == "unconfirmed" and "timed out" in email.last_error
+
+
+def test_an_email_left_sending_by_a_stopped_worker_becomes_unconfirmed_after_the_lease(database):
+    ticket = open_one(database, channel="rest", contact=USER, contact_kind="email")
+    reply_to(database, ticket.ref, "Risposta.")
+    with smtp_server() as smtp:
+        stopped = delivery_for(database, smtp.port)
+        taken = stopped.take_next()  # recorded as being sent; the worker dies before the SMTP conversation ends
+        (email,) = emails(database, ticket.ref)
+        assert taken.id == email.id and email.status == "sending"
+        assert email.next_attempt_at >= utcnow() + timedelta(seconds=stopped.server.send_lease() - 5)
+        restarted = delivery_for(database, smtp.port)
+        first = restarted.run_round()  # within the lease: the other worker may still be sending it
+        assert first.interrupted == [] and first.sent == [] and emails(database, ticket.ref)[0].status == "sending"
+        make_due(database)  # the lease is over
+        second = restarted.run_round()
+        assert second.interrupted == [email.id] and second.sent == []
+        assert restarted.run_round().sent == [] and smtp.received() == []
+    (email,) = emails(database, ticket.ref)
+    assert email.status == "unconfirmed" and "stopped while sending" in email.last_error
 
 
 def test_a_server_that_is_down_is_retried_with_backoff(database):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.email.message import OutgoingEmail, Sender, compose, mail_domain
-from bot.email.smtp import outcome_of
+from bot.email.smtp import SmtpServer, outcome_of
 from desk.services.email_routing import LINK_REQUEST_INTERVAL, email_at_once, email_if_unread, may_send_link
 
 SENDER = Sender("Sportello <sportello@dialoga.example>", "operatori@dialoga.example", 30)
@@ -54,6 +54,25 @@ def test_a_link_is_sent_at_most_once_in_a_while():
 def test_what_an_smtp_answer_means(error, status, reason):
     outcome = outcome_of(error)
     assert outcome.status == status and reason in outcome.error
+
+
+@pytest.mark.parametrize("error, status", [
+    # After the server's 354 the content went out: without its final reply nobody knows.
+    (smtplib.SMTPServerDisconnected("Connection unexpectedly closed: timed out"), "unconfirmed"),
+    (TimeoutError("timed out"), "unconfirmed"),
+    (ConnectionResetError(104, "Connection reset by peer"), "unconfirmed"),
+    # A final reply is an answer, whatever it says.
+    (smtplib.SMTPDataError(554, b"5.7.1 Message rejected as spam"), "failed"),
+    (smtplib.SMTPDataError(451, b"4.3.0 Try again later"), "retry"),
+])
+def test_what_an_error_after_the_content_went_out_means(error, status):
+    assert outcome_of(error, content_sent=True).status == status
+
+
+@pytest.mark.parametrize("security, user, steps", [("none", None, 9), ("starttls", "desk", 14), ("tls", "desk", 12)])
+def test_the_send_lease_covers_every_step_of_the_conversation_at_its_timeout(security, user, steps):
+    server = SmtpServer("smtp.example", 587, security, user, timeout=20.0)
+    assert server.conversation_steps() == steps and server.send_lease() == steps * 20 + 10
 
 
 def email(**changes) -> OutgoingEmail:

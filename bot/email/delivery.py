@@ -1,9 +1,14 @@
 """The outbox's e-mails, sent by `dialoga worker`.
 
-A round first queues e-mail copies of widget replies left unread too long (for tickets with
-an e-mail contact), then sends every due e-mail. Each is claimed with the outbox's lease
-(row locks skipped on PostgreSQL, the write lock on SQLite), so that several workers never
-send the same e-mail; it is marked sent only after the SMTP server accepted it.
+A round first marks "unconfirmed" the e-mails a stopped worker left "sending" past their lease,
+and queues e-mail copies of widget replies left unread too long (for tickets with an e-mail
+contact), then sends every due e-mail, one at a time. Each is recorded as being sent
+(outbox.claim_for_sending, committed) before the SMTP conversation starts, so no other worker
+takes it and a worker that dies before recording the outcome never sends it again: never twice
+automatically, as on Telegram. The outcome (bot/email/smtp.py) is "sent" after the server's
+final 250, "failed" on a permanent refusal, a retry when the server did not take the message
+(4xx, down, a connection lost before it answered 354 to DATA), and "unconfirmed" when the
+content went out but the final reply never came.
 
 Update notices by e-mail (no ticket) are written from their subscription: one whose
 subscription was cancelled or erased meanwhile is not sent (failed, with the reason)."""
@@ -11,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Callable, List, Optional, Union
 
 from sqlalchemy import select
 
@@ -27,9 +32,6 @@ from desk.services.follow_up import FollowUpLinks
 
 log = logging.getLogger(__name__)
 
-# Longer than a slow SMTP conversation (smtp_timeout per step), so no second worker takes it meanwhile.
-LEASE_SECONDS = 300
-
 
 @dataclass
 class DeliveryRound:
@@ -37,6 +39,9 @@ class DeliveryRound:
     sent: List[int] = field(default_factory=list)
     retried: List[int] = field(default_factory=list)
     failed: List[int] = field(default_factory=list)
+    unconfirmed: List[int] = field(default_factory=list)
+    # Left "sending" by a worker that stopped, found at the start of the round.
+    interrupted: List[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -63,24 +68,21 @@ class EmailDelivery:
         with self.database.session() as session:
             return outbox.email_unread_widget_messages(session, self.settings.email_after_unread_minutes)
 
-    def claim_due(self, limit: int) -> List[Union[OutgoingEmail, NoticeEmail]]:
-        return self._claim(limit)[0]
-
-    def _claim(self, limit: int) -> Tuple[List[Union[OutgoingEmail, NoticeEmail]], List[int]]:
-        """The claimed e-mails to send, and the ids of those dropped (a cancelled notice)."""
+    def reconcile(self) -> List[int]:
         with self.database.session() as session:
-            rows = outbox.claim_due(session, EMAIL_CHANNEL, limit=limit, lease_seconds=LEASE_SECONDS)
-            outgoing, dropped = [], []
-            for row in rows:
-                if row.ticket_id is None:
-                    notice = self._notice(session, row)
-                    if notice is None:
-                        dropped.append(row.id)
-                    else:
-                        outgoing.append(notice)
-                    continue
-                outgoing.append(self._outgoing(session, row))
-            return outgoing, dropped
+            return outbox.reconcile_interrupted(session, EMAIL_CHANNEL)
+
+    def take_next(self) -> Union[OutgoingEmail, NoticeEmail, int, None]:
+        """The next due e-mail, recorded as being sent (committed before the SMTP conversation);
+        the id of one dropped instead (a cancelled notice, failed); None when nothing is due."""
+        with self.database.session() as session:
+            row = outbox.claim_for_sending(session, EMAIL_CHANNEL, lease_seconds=self.server.send_lease())
+            if row is None:
+                return None
+            if row.ticket_id is None:
+                notice = self._notice(session, row)
+                return row.id if notice is None else notice
+            return self._outgoing(session, row)
 
     def _notice(self, session, row: OutboundMessage) -> Optional[NoticeEmail]:
         """An update notice, while its subscription still wants it by e-mail at this address."""
@@ -116,19 +118,22 @@ class EmailDelivery:
             outbox.record_outcome(session, message_id, outcome.status, outcome.error)
 
     def run_round(self, limit: int = 50) -> DeliveryRound:
-        """Up to `limit` due e-mails, claimed one at a time: a lease only ever covers one send."""
-        done = DeliveryRound(unread_copies=self.queue_unread_copies())
+        """Up to `limit` due e-mails, taken one at a time: a lease only ever covers one send."""
+        done = DeliveryRound(interrupted=self.reconcile())
+        if done.interrupted:
+            log.warning("outbox e-mails %s were being sent by a worker that stopped: unconfirmed", done.interrupted)
+        done.unread_copies = self.queue_unread_copies()
         for _ in range(limit):
-            claimed, dropped = self._claim(1)
-            done.failed.extend(dropped)
-            if not claimed:
-                if dropped:
-                    continue
+            email = self.take_next()
+            if email is None:
                 break
-            email = claimed[0]
+            if isinstance(email, int):
+                done.failed.append(email)
+                continue
             outcome = self.send(self.server, compose(email, self.sender))
             self.record(email.id, outcome)
-            {"sent": done.sent, "retry": done.retried, "failed": done.failed}[outcome.status].append(email.id)
+            {"sent": done.sent, "retry": done.retried, "failed": done.failed,
+             "unconfirmed": done.unconfirmed}[outcome.status].append(email.id)
             if outcome.status != "sent":
                 log.warning("outbox e-mail %s: %s (%s)", email.id, outcome.status, outcome.error)
         return done

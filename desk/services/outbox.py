@@ -1,13 +1,12 @@
 """The outbox: messages to users queued with the desk action that produced them,
 then delivered by their channel with retries.
 
-Delivery is at least once for e-mail: a message is marked sent only after the server
-accepted it, so a crash in between sends it again; channels de-duplicate by the message id
-where the user could see it twice (the widget does, mail clients thread by Message-ID).
-Telegram has no idempotency key, so its deliverer records each attempt before sending
-(claim_for_sending: "sending"), and an attempt whose outcome it never learnt (a read timeout,
-a deliverer killed while sending) becomes "unconfirmed", never sent again automatically:
-no reply twice, and the operator sees the rare one that may not have arrived.
+Neither Telegram nor an SMTP server can be asked afterwards whether a message arrived, and
+neither takes an idempotency key, so their deliverers record each attempt before sending
+(claim_for_sending: "sending"), and an attempt whose outcome they never learnt (a timeout or a
+lost connection after the message went out, a deliverer killed while sending) becomes
+"unconfirmed", never sent again automatically: no reply twice, and the operator sees the rare
+one that may not have arrived. The widget fetches its messages and shows each id once.
 
 E-mail is a channel like the others (bot/email delivers it): when the ticket's contact is an
 e-mail address, a message also gets an e-mail copy, at once or after the widget left it unread
