@@ -1,6 +1,9 @@
 """Run the evaluation sets through the real stack and write eval/REPORT.md.
 
 - the development set (eval/heldout/*.yml): tune on it freely; its misses are listed;
+- the second development set (eval/dev2/*.yml): written on 2026-12-01 by a writer who saw neither
+  the training data nor the other sets; its misses are listed too, so once read it is a
+  development set like the first (never copy its texts into training data);
 - the sealed test set (eval/sealed/*.yml): written apart from the training data and never
   tuned on. Only its figures are printed, never its texts or misses, and each run is added
   to the report's history with the model's fingerprint (report it once per model change).
@@ -30,6 +33,7 @@ from tests.support.databases import prepare_database
 from tests.support.stack import custom_of, running_assistant
 
 HELDOUT = PROJECT_ROOT / "eval" / "heldout"
+DEV2 = PROJECT_ROOT / "eval" / "dev2"
 SEALED = PROJECT_ROOT / "eval" / "sealed"
 REPORT = PROJECT_ROOT / "eval" / "REPORT.md"
 FINGERPRINT = PROJECT_ROOT / "models" / "fingerprint.sha256"
@@ -164,18 +168,38 @@ DEFINITIONS = [
 ]
 
 
-def render_development(results: List[Dict], seconds: float) -> List[str]:
-    lines = ["## Development set (eval/heldout)", ""] + definitions(len(results), "eval/heldout/", seconds)
+DEVELOPMENT_SETS = {"development": ("Development set", HELDOUT), "development2": ("Second development set", DEV2)}
+
+
+def render_development(results: List[Dict], seconds: float, name: str = "development") -> List[str]:
+    title, folder = DEVELOPMENT_SETS[name]
+    where = f"eval/{folder.name}"
+    lines = [f"## {title} ({where})", ""] + definitions(len(results), where + "/", seconds)
     lines += table_lines(score(results), ("all", "it", "en", "other"))
     lines += [""] + table_lines(score(results, "length"), ("short", "long"))
     misses = [r for r in results if is_miss(r)]
-    lines += ["", f"### Development misses ({len(misses)})", "", "| lang | expected | got | text |", "|---|---|---|---|"]
+    lines += ["", f"### {title}: misses ({len(misses)})", "", "| lang | expected | got | text |", "|---|---|---|---|"]
     for r in sorted(misses, key=lambda r: (r["expect"], r["lang"])):
         got = r["topic"] or r["kind"]
         if r["kind"] == "clarify":
             got = "clarify: " + ", ".join(r["options"])
         lines.append(f"| {r['lang']} | {r['expect']} | {got} | {r['text'][:120].replace('|', '/')} |")
     return lines
+
+
+def previous_sections() -> Dict[str, List[str]]:
+    """The report's sections ("## " headings) as last written, so that a run of one set keeps the others'."""
+    if not REPORT.exists():
+        return {}
+    sections: Dict[str, List[str]] = {}
+    current: Optional[str] = None
+    for line in REPORT.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            current = line
+            sections[current] = []
+        if current is not None:
+            sections[current].append(line)
+    return {heading: lines + [""] if lines[-1] else lines for heading, lines in sections.items()}
 
 
 def render_sealed(results: List[Dict], seconds: float) -> List[str]:
@@ -220,9 +244,9 @@ def targets_met(results: List[Dict]) -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--only", choices=("development", "sealed"), help="run one set only")
+    parser.add_argument("--only", choices=("development", "development2", "sealed"), help="run one set only")
     args = parser.parse_args(argv)
-    sets = [name for name in ("development", "sealed") if args.only in (None, name)]
+    sets = [name for name in ("development", "development2", "sealed") if args.only in (None, name)]
     results: Dict[str, List[Dict]] = {}
     seconds: Dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -231,14 +255,20 @@ def main(argv=None) -> int:
         with running_assistant(url, name="eval") as assistant:
             for name in sets:
                 started = time.monotonic()
-                results[name] = run_cases(assistant, load_cases(HELDOUT if name == "development" else SEALED),
-                                          args.concurrency)
+                folder = DEVELOPMENT_SETS[name][1] if name in DEVELOPMENT_SETS else SEALED
+                results[name] = run_cases(assistant, load_cases(folder), args.concurrency)
                 seconds[name] = time.monotonic() - started
     lines = ["# Evaluation", ""] + DEFINITIONS + [""]
-    if "development" in results:
-        lines += render_development(results["development"], seconds["development"]) + [""]
+    kept = previous_sections()
+    for name, (title, folder) in DEVELOPMENT_SETS.items():
+        if name in results:
+            lines += render_development(results[name], seconds[name], name) + [""]
+        else:
+            lines += kept.get(f"## {title} (eval/{folder.name})", [])
     history = previous_history()
-    if "sealed" in results:
+    if "sealed" not in results:
+        lines += kept.get("## Sealed test set (eval/sealed)", [])
+    else:
         lines += render_sealed(results["sealed"], seconds["sealed"]) + [""]
         row = history_row(results["sealed"])
         same_model = history and history[-1].split("|")[2] == row.split("|")[2]
