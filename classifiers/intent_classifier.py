@@ -39,7 +39,7 @@ class EnsembleIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            "embedding_weight": 0.5, "surface_C": 30.0, "meaning_C": 10.0, "question_weight": 0.8,
+            "embedding_weight": 0.4, "surface_C": 30.0, "meaning_C": 10.0, "question_weight": 0.0,
             "random_state": 42, "ranking_length": LABEL_RANKING_LENGTH,
         }
 
