@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import channel_of, language_of, latest_intent, latest_metadata, latest_text
+from actions.conversation import channel_of, language_of, latest_intent, latest_text
 from actions.replies import record_turn
 from actions.texts import say
 from desk.contact import parse_contact

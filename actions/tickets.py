@@ -5,7 +5,7 @@ import asyncio
 import logging
 import re
 from functools import lru_cache
-from typing import Dict, List, Optional, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -48,7 +48,7 @@ def test_the_list_shows_every_entry_with_its_date_and_stale_flag(seeded_database
     client = desk_login(Role.OPERATOR)
     page = client.get("/knowledge/").get_data(as_text=True)
     assert len(set(re.findall(r'href="/knowledge/([a-z_0-9]+)"', page))) == 42
-    assert f'data-stale="doposcuola"' in page and "verificata più di 180 giorni fa" in page
+    assert 'data-stale="doposcuola"' in page and "verificata più di 180 giorni fa" in page
     stale_page = client.get("/knowledge/?stale=1").get_data(as_text=True)
     flagged = set(re.findall(r'data-stale="([a-z_0-9]+)"', stale_page))
     assert flagged == unconfirmed | {"doposcuola"}

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from desk.db import DatabaseUnavailable
 from desk.models import DeliveryStatus, OutboundKind, OutboundMessage, TicketStatus
 from desk.models.base import utcnow
 from desk.services import outbox, tickets

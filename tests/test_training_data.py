@@ -3,7 +3,6 @@ and the knowledge-base seed."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
 import yaml
