@@ -1,0 +1,236 @@
+"""The tracker sent to the action server with only its recent events (policies/tracker_window.py)
+gives every reader of `tracker.events` in our actions the result the whole tracker gives.
+
+Each reader (the ticket's transcript, the unanswered message, the question's message and its
+suggested topics, the repeated rating, the clarification offered, the form's slots to validate,
+the channel) runs on the state Rasa sends (`current_state(EventVerbosity.ALL)`) and on the
+windowed one, both through JSON and rasa_sdk's `Tracker.from_dict` as in the action server, after
+every event of: seeded random conversations of 120-200 turns, seeded random event sequences, and
+the trackers Rasa builds from our stories and rules chained into a long conversation. The
+end-to-end test (tests/test_tracker_window_e2e.py) does the same on a real conversation."""
+from __future__ import annotations
+
+import inspect
+import json
+import random
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa_sdk import Tracker
+
+from actions.clarify import offered_by_last_reply
+from actions.conversation import channel_of
+from actions.feedback import is_repeated_rating
+from actions.intake import conversation_transcript, last_unanswered_message, question_message, suggested_topics
+from desk.config import PROJECT_ROOT
+from desk.text import user_text
+from policies import tracker_window
+
+DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+def readings(state: Dict[str, Any]) -> Dict[str, Any]:
+    """What our actions read from the events of the tracker the action server gets."""
+    tracker = Tracker.from_dict(json.loads(json.dumps(state)))
+    unanswered = last_unanswered_message(tracker)
+    question = question_message(tracker)
+    return {
+        "transcript": conversation_transcript(tracker),
+        "unanswered": unanswered,
+        "question": question,
+        "suggested_topics": suggested_topics(question or unanswered),
+        "repeated_rating": is_repeated_rating(tracker.events),
+        "offered": offered_by_last_reply(tracker.events),
+        "slots_to_validate": tracker.slots_to_validate(),
+        "input_channel": tracker.get_latest_input_channel(),
+        "channel": channel_of(tracker),
+    }
+
+
+class Comparison:
+    """Compares the whole and the windowed tracker after each event added to a tracker."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+        self.trimmed = 0
+
+    def check(self, tracker: DialogueStateTracker) -> None:
+        whole = tracker.current_state(EventVerbosity.ALL)
+        windowed = tracker_window.tracker_state(tracker)
+        kept = len(windowed["events"])
+        # Every key as Rasa's, the events a suffix of Rasa's.
+        assert {key: value for key, value in windowed.items() if key != "events"} == \
+               {key: value for key, value in whole.items() if key != "events"}
+        assert kept >= 1 or not whole["events"]
+        assert windowed["events"] == whole["events"][len(whole["events"]) - kept:]
+        assert readings(windowed) == readings(whole), (len(whole["events"]), kept)
+        self.checked += 1
+        self.trimmed += kept < len(whole["events"])
+
+    def replay(self, events: Iterable[Event], every: int = 1) -> None:
+        tracker = DialogueStateTracker("window-test", DOMAIN.slots)
+        for number, event in enumerate(events, 1):
+            tracker.update(event, DOMAIN)
+            if number % every == 0:
+                self.check(tracker)
+        self.check(tracker)
+
+
+TYPED = ["Come funziona il congedo parentale?", "  quanto spetta   di assegno unico ", "ciao",
+         "Ho una domanda\u200b sulla 104", "come faccio la dichiarazione dei redditi con due lavori?",
+         "grazie", "lavoratrice", "Giulia Bianchi", "giulia@example.org", "Un dubbio sul TFR\r\nin busta"]
+PAYLOADS = ["/affirm", "/deny", "/request_human", "/feedback_helpful", "/feedback_not_helpful",
+            "/check_congedo_parentale"]
+INTENTS = ["congedo_parentale", "assegno_unico", "nlu_fallback", "affirm", "deny", "request_human",
+           "feedback_helpful", "feedback_not_helpful", "greet"]
+
+
+def random_conversation(rng: random.Random, turns: int) -> List[Event]:
+    """A conversation shaped like ours: answers with buttons and topics, clarifications,
+    offers of a person, ticket forms with their slots, ratings, the odd restart."""
+    typed: List[str] = []
+    events: List[Event] = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+
+    def user() -> UserUttered:
+        if rng.random() < 0.35:
+            text: Optional[str] = rng.choice(PAYLOADS)
+        elif rng.random() < 0.05:
+            text = rng.choice([None, ""])
+        else:
+            text = rng.choice(TYPED) + (f" {rng.randint(1, 40)}" if rng.random() < 0.5 else "")
+            typed.append(text)
+        intent = rng.choice(INTENTS)
+        ranking = [{"name": name, "confidence": round(rng.random(), 3)} for name in rng.sample(INTENTS, 3)]
+        return UserUttered(text, {"name": intent, "confidence": 0.9},
+                           parse_data={"intent": {"name": intent, "confidence": 0.9}, "intent_ranking": ranking},
+                           input_channel=rng.choice(["rest", "telegram", None]))
+
+    def bot() -> BotUttered:
+        data: Dict[str, Any] = {}
+        if rng.random() < 0.5:
+            data["buttons"] = [{"title": f"Titolo {payload}", "payload": payload}
+                               for payload in rng.sample(PAYLOADS, rng.randint(1, 3))]
+        if rng.random() < 0.2:
+            data["custom"] = {"clarify": rng.sample(INTENTS[:2], rng.randint(1, 2))}
+        elif rng.random() < 0.3:
+            data["custom"] = {"topic": rng.choice(INTENTS[:2])}
+        text = None if rng.random() < 0.15 else f"risposta {rng.randint(1, 999)}"
+        return BotUttered(text, data)
+
+    for _ in range(turns):
+        events += [user(), ActionExecuted("action_extract_slots")]
+        roll = rng.random()
+        if roll < 0.15:
+            events += [ActionExecuted("action_offer_human"), bot()]
+        elif roll < 0.3:
+            events += [ActionExecuted("intake_form"), ActiveLoop("intake_form"),
+                       SlotSet("requested_slot", "intake_question"), bot()]
+        elif roll < 0.4 and typed:
+            # The question confirmed from a draft (an older message) or typed now; rasa_sdk
+            # validates slots at the end of the events (the form's temporary tracker).
+            question = user_text(rng.choice(typed[-3:] if rng.random() < 0.5 else typed))
+            events += [SlotSet("requested_slot", "intake_question"), ActionExecuted("intake_form"),
+                       SlotSet("intake_question", question)]
+            if rng.random() < 0.5:
+                events += [ActiveLoop(None), SlotSet("requested_slot", None), ActionExecuted("action_submit_intake"),
+                           bot(), SlotSet("intake_question", None)]
+        elif roll < 0.42:
+            events += [Restarted()]
+        else:
+            events += [ActionExecuted("action_answer")] + [bot() for _ in range(rng.randint(0, 3))]
+            if rng.random() < 0.4:
+                events.append(SlotSet("last_topic", rng.choice(INTENTS[:2])))
+        events.append(ActionExecuted("action_listen"))
+    return events
+
+
+def random_soup(rng: random.Random, length: int) -> List[Event]:
+    """Events in any order, dense in texts so that windows are short."""
+    makers: List[Callable[[], Event]] = [
+        lambda: UserUttered(rng.choice(TYPED + PAYLOADS + [""]), {"name": rng.choice(INTENTS)},
+                            input_channel=rng.choice(["rest", None])),
+        lambda: BotUttered(rng.choice(["ok", None]), {"buttons": [{"title": "Sì", "payload": "/affirm"}]}
+                           if rng.random() < 0.5 else {"custom": {"clarify": ["assegno_unico"]}}),
+        lambda: ActionExecuted(rng.choice(["action_listen", "action_offer_human", "intake_form"])),
+        lambda: SlotSet(rng.choice(["intake_question", "last_topic", "requested_slot"]),
+                        rng.choice([None, user_text(rng.choice(TYPED)), "assegno_unico"])),
+    ]
+    return [rng.choice(makers)() for _ in range(length)]
+
+
+def test_the_transcript_limit_is_the_windows():
+    assert inspect.signature(conversation_transcript).parameters["limit"].default == tracker_window.TRANSCRIPT_LINES
+
+
+def test_readers_see_the_same_in_long_random_conversations_and_event_sequences():
+    rng = random.Random(10)
+    conversations, soups = Comparison(), Comparison()
+    for _ in range(12):
+        conversations.replay(random_conversation(rng, rng.randint(120, 200)), every=3)
+    for _ in range(100):
+        soups.replay(random_soup(rng, rng.randint(150, 450)), every=9)
+    assert conversations.checked > 3_000 and soups.checked > 3_000
+    # Most checks were on a trimmed tracker, so the comparison tested the window.
+    assert conversations.trimmed > 0.7 * conversations.checked, (conversations.trimmed, conversations.checked)
+    assert soups.trimmed > 0.25 * soups.checked, (soups.trimmed, soups.checked)
+
+
+def test_readers_see_the_same_in_the_training_stories_chained():
+    """The trackers Rasa builds from data/stories and data/rules, with texts for the user's
+    messages and the bot's responses, chained three times (the last two shuffled) into one long conversation."""
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path=str(PROJECT_ROOT / "domain.yml"),
+        training_data_paths=[str(PROJECT_ROOT / "data" / "rules"), str(PROJECT_ROOT / "data" / "stories")])
+    trackers = TrainingDataGenerator(importer.get_stories(), importer.get_domain(), augmentation_factor=0).generate()
+    assert len(trackers) > 50
+    chained: List[Event] = []
+    rng = random.Random(5)
+    for number, training in enumerate(trackers + rng.sample(trackers, len(trackers)) * 2):
+        for event in training.events:
+            if isinstance(event, UserUttered):
+                intent = event.intent_name or "nlu_fallback"
+                text = event.text or (f"/{intent}" if number % 3 == 0 else f"domanda {number} su {intent}")
+                chained.append(UserUttered(text, {"name": intent}, parse_data={"intent": {"name": intent}}))
+            else:
+                chained.append(event)
+                if isinstance(event, ActionExecuted) and (event.action_name or "").startswith("utter_"):
+                    chained.append(BotUttered(f"testo di {event.action_name}",
+                                              {"buttons": [{"title": "Sì", "payload": "/affirm"}]}))
+    comparison = Comparison()
+    comparison.replay(chained, every=2)
+    assert comparison.checked > 600
+    assert comparison.trimmed > comparison.checked / 2, (comparison.trimmed, comparison.checked)
+
+
+def test_the_request_to_the_action_server_is_rasas_with_the_windowed_events():
+    rng = random.Random(3)
+    tracker = DialogueStateTracker.from_events("window-test", random_conversation(rng, 150), slots=DOMAIN.slots)
+    action = RemoteAction("action_read_turn", None)
+    whole = tracker_window.ORIGINAL(action, tracker, DOMAIN)
+    windowed = tracker_window.action_call_format(action, tracker, DOMAIN)
+    kept = len(windowed["tracker"]["events"])
+    assert 0 < kept < len(whole["tracker"]["events"]) / 3
+    whole["tracker"]["events"] = whole["tracker"]["events"][-kept:]
+    assert windowed == whole
+    assert len(json.dumps(windowed)) < len(json.dumps(tracker_window.ORIGINAL(action, tracker, DOMAIN)))
+
+
+def test_a_short_conversation_is_sent_whole():
+    rng = random.Random(4)
+    tracker = DialogueStateTracker.from_events("window-test", random_conversation(rng, 5), slots=DOMAIN.slots)
+    assert tracker_window.tracker_state(tracker) == tracker.current_state(EventVerbosity.ALL)
