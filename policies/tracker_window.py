@@ -1,14 +1,15 @@
-"""The tracker Rasa sends to the action server, with only the recent events our actions read.
+"""The tracker Rasa sends to the action server, with only the events our actions read.
 
 Rasa 3.6 sends the whole tracker as JSON with every call to the action server
 (`RemoteAction._action_call_format` -> `tracker.current_state(EventVerbosity.ALL)`), two calls per
 user message (`action_read_turn` through `action_extract_slots`, then the answering action), and
 the action server parses it back: a cost that grows with the length of the conversation
-(BENCHMARKS.md "cpu": 22% of the Rasa server's samples in a 150-message conversation).
+(BENCHMARKS.md "cpu").
 
 The state sent here has every key Rasa's has, computed by Rasa from the whole tracker (slots,
 latest_message, latest_event_time, followup_action, paused, latest_input_channel, active_loop,
-latest_action, latest_action_name, sender_id), but `events` starts at a window start.
+latest_action, latest_action_name, sender_id), but its `events` are the recent ones, from a
+window start, preceded by at most three older events, in their order.
 
 What the actions read from `tracker.events` (audited in actions/ and in the rasa_sdk code they
 run: `Tracker.from_dict`, `FormValidationAction`, the executor), and the rule that keeps each
@@ -16,32 +17,39 @@ reader's result unchanged:
 
 1. `conversation_transcript` (actions/intake.py, the ticket's transcript): the last 60 user or
    bot events with a text, a pressed button read as its title from the bot events since the
-   previous user text. Rule: back to the user event with a text that comes before the 60th
-   such line from the end (its own line is the 61st and is cut; the buttons start afresh there).
+   previous user text. Rule: the recent events start at the user event with a text that comes
+   before the 60th such line from the end (its own line is the 61st and is cut; the buttons
+   start afresh there).
 2. `last_unanswered_message` (actions/intake.py; the form's draft question and the ticket): the
    user message before the latest `action_offer_human` whose user message is typed (a text not
-   starting with "/"). Rule: back to that user message.
+   starting with "/"), however old. Rule: that user message and that offer are kept. Any later
+   offer among the recent events follows a user message of its own there (one not typed), or
+   else the kept one, so the answer is the kept message, as in the whole tracker.
 3. `question_message` (actions/intake.py, the ticket's suggested topics): the latest user
-   message whose cleaned text (`desk.text.user_text`) is the `intake_question` slot. Rule: back
-   to that message, when the slot is set.
+   message whose cleaned text (`desk.text.user_text`) is the `intake_question` slot, however
+   old. Rule: that message is kept, when the slot is set.
 4. `is_repeated_rating` (actions/feedback.py), `offered_by_last_reply` (actions/clarify.py) and
    rasa_sdk's `get_latest_input_channel` (actions/conversation.py `channel_of`) look back from the
-   end to the second latest user event at the farthest. Rule: back to the second latest user
-   event; with only one, back to the user-or-bot event before it (or the one user event).
+   end to the second latest user event at the farthest. Rule: the recent events start at the
+   second latest user event at the latest; with only one, at the user-or-bot event before it
+   (or at the one user event).
 5. rasa_sdk's `slots_to_validate` (actions/checks.py, `FormValidationAction` for intake_form):
-   the slot events at the end of the list. Rule: back to the last event that is not a slot.
+   the slot events at the end of the list. Rule: the recent events start at the last event that
+   is not a slot at the latest.
 
-The window starts at the earliest of these points. Nothing else reads the events: the actions
-read slots, latest_message, active_loop and sender_id, which come whole. The start of an active
-form is not kept for its own sake: no action reads it (the checks keep their answers in slots).
-rasa_sdk's `applied_events`, `get_last_event_for`, `last_executed_action_has` and
+The recent events start at the earliest of the points of rules 1, 4 and 5; the older events of
+rules 2 and 3 come before them. When they are older than the recent events, the transcript has
+more than 60 lines without them, so their lines are cut. Nothing else reads the events: the
+actions read slots, latest_message, active_loop and sender_id, which come whole. The start of an
+active form is not kept for its own sake: no action reads it (the checks keep their answers in
+slots). rasa_sdk's `applied_events`, `get_last_event_for`, `last_executed_action_has` and
 `events_after_latest_restart` would see only the window; no action of ours calls them. A new
-reader of `tracker.events` needs its own rule here; tests/test_tracker_window.py compares every
-reader on the whole and the windowed tracker (random long conversations, the training stories,
-and a real 70-message conversation through the stack)."""
+reader of `tracker.events` needs its own rule here: tests/test_tracker_window.py compares every
+reader on the whole and the windowed tracker (long random conversations and event sequences,
+the training stories), tests/test_tracker_window_e2e.py on a real 80-message conversation."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import rasa
 from rasa.core.actions.action import RemoteAction
@@ -59,7 +67,7 @@ USER, BOT, ACTION, SLOT = "user", "bot", "action", "slot"  # the "event" of Even
 
 
 def _transcript_start(events: Sequence[Event]) -> Optional[int]:
-    """Rule 1: the user text before the TRANSCRIPT_LINES-th line from the end (None: from the start)."""
+    """Rule 1: the user text before the TRANSCRIPT_LINES-th line from the end (None: there is none)."""
     lines = 0
     for index in range(len(events) - 1, -1, -1):
         event = events[index]
@@ -72,31 +80,32 @@ def _transcript_start(events: Sequence[Event]) -> Optional[int]:
     return None
 
 
-def _offer_start(events: Sequence[Event]) -> Optional[int]:
-    """Rule 2: the typed user message before the latest offer of a person that has one."""
-    offered = False
+def _offered_message(events: Sequence[Event]) -> List[int]:
+    """Rule 2: the typed user message before the latest offer of a person that has one, and that
+    offer (their positions; none without such an offer)."""
+    offer: Optional[int] = None
     for index in range(len(events) - 1, -1, -1):
         event = events[index]
         kind = event.type_name
         if kind == ACTION and event.action_name == OFFER_HUMAN:  # type: ignore[attr-defined]
-            offered = True
-        elif kind == USER and offered:
+            offer = index if offer is None else offer
+        elif kind == USER and offer is not None:
             text = event.text  # type: ignore[attr-defined]
             if text and not text.startswith("/"):
-                return index
-            offered = False  # the user message of every later offer: not typed
-    return None
+                return [index, offer]
+            offer = None  # the user message of every later offer: not typed
+    return []
 
 
-def _question_start(events: Sequence[Event], question: Any) -> Optional[int]:
-    """Rule 3: the latest user message that is the form's question."""
+def _question_message(events: Sequence[Event], question: Any) -> List[int]:
+    """Rule 3: the latest user message that is the form's question (its position)."""
     if not question:
-        return None
+        return []
     for index in range(len(events) - 1, -1, -1):
         event = events[index]
         if event.type_name == USER and user_text(event.text or "") == question:  # type: ignore[attr-defined]
-            return index
-    return None
+            return [index]
+    return []
 
 
 def _recent_start(events: Sequence[Event]) -> int:
@@ -123,18 +132,20 @@ def _recent_start(events: Sequence[Event]) -> int:
     return min(start, latest_user if bot_before is None else bot_before)
 
 
-def window_start(events: Sequence[Event], question: Any = None) -> int:
-    """The index of the first event the action server gets; `question` is the intake_question slot."""
-    starts = [_recent_start(events), _offer_start(events), _question_start(events, question)]
+def window(events: Sequence[Event], question: Any = None) -> Tuple[List[int], int]:
+    """The positions of the older events kept (rules 2 and 3) and of the first recent event
+    (rules 1, 4 and 5); `question` is the intake_question slot."""
     transcript = _transcript_start(events)
-    starts.append(0 if transcript is None else transcript)
-    return min(start for start in starts if start is not None)
+    start = min(_recent_start(events), 0 if transcript is None else transcript)
+    older = sorted({index for index in _offered_message(events) + _question_message(events, question) if index < start})
+    return older, start
 
 
 def windowed_events(tracker: DialogueStateTracker) -> List[Event]:
     events = list(tracker.events)
     slot = tracker.slots.get(QUESTION_SLOT)
-    return events[window_start(events, slot.value if slot is not None else None):]
+    older, start = window(events, slot.value if slot is not None else None)
+    return [events[index] for index in older] + events[start:]
 
 
 def tracker_state(tracker: DialogueStateTracker) -> Dict[Text, Any]:
@@ -161,5 +172,5 @@ def install() -> None:
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
 
 
-__all__ = ["ORIGINAL", "TRANSCRIPT_LINES", "action_call_format", "install", "tracker_state", "window_start",
+__all__ = ["ORIGINAL", "TRANSCRIPT_LINES", "action_call_format", "install", "tracker_state", "window",
            "windowed_events"]

@@ -13,10 +13,9 @@ from __future__ import annotations
 import inspect
 import json
 import random
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActiveLoop,
@@ -28,65 +27,12 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
-from rasa_sdk import Tracker
 
-from actions.clarify import offered_by_last_reply
-from actions.conversation import channel_of
-from actions.feedback import is_repeated_rating
-from actions.intake import conversation_transcript, last_unanswered_message, question_message, suggested_topics
+from actions.intake import conversation_transcript
 from desk.config import PROJECT_ROOT
 from desk.text import user_text
 from policies import tracker_window
-
-DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
-
-
-def readings(state: Dict[str, Any]) -> Dict[str, Any]:
-    """What our actions read from the events of the tracker the action server gets."""
-    tracker = Tracker.from_dict(json.loads(json.dumps(state)))
-    unanswered = last_unanswered_message(tracker)
-    question = question_message(tracker)
-    return {
-        "transcript": conversation_transcript(tracker),
-        "unanswered": unanswered,
-        "question": question,
-        "suggested_topics": suggested_topics(question or unanswered),
-        "repeated_rating": is_repeated_rating(tracker.events),
-        "offered": offered_by_last_reply(tracker.events),
-        "slots_to_validate": tracker.slots_to_validate(),
-        "input_channel": tracker.get_latest_input_channel(),
-        "channel": channel_of(tracker),
-    }
-
-
-class Comparison:
-    """Compares the whole and the windowed tracker after each event added to a tracker."""
-
-    def __init__(self) -> None:
-        self.checked = 0
-        self.trimmed = 0
-
-    def check(self, tracker: DialogueStateTracker) -> None:
-        whole = tracker.current_state(EventVerbosity.ALL)
-        windowed = tracker_window.tracker_state(tracker)
-        kept = len(windowed["events"])
-        # Every key as Rasa's, the events a suffix of Rasa's.
-        assert {key: value for key, value in windowed.items() if key != "events"} == \
-               {key: value for key, value in whole.items() if key != "events"}
-        assert kept >= 1 or not whole["events"]
-        assert windowed["events"] == whole["events"][len(whole["events"]) - kept:]
-        assert readings(windowed) == readings(whole), (len(whole["events"]), kept)
-        self.checked += 1
-        self.trimmed += kept < len(whole["events"])
-
-    def replay(self, events: Iterable[Event], every: int = 1) -> None:
-        tracker = DialogueStateTracker("window-test", DOMAIN.slots)
-        for number, event in enumerate(events, 1):
-            tracker.update(event, DOMAIN)
-            if number % every == 0:
-                self.check(tracker)
-        self.check(tracker)
-
+from tests.support.tracker_window import DOMAIN, Comparison, readings
 
 TYPED = ["Come funziona il congedo parentale?", "  quanto spetta   di assegno unico ", "ciao",
          "Ho una domanda\u200b sulla 104", "come faccio la dichiarazione dei redditi con due lavori?",
@@ -185,6 +131,8 @@ def test_readers_see_the_same_in_long_random_conversations_and_event_sequences()
     # Most checks were on a trimmed tracker, so the comparison tested the window.
     assert conversations.trimmed > 0.7 * conversations.checked, (conversations.trimmed, conversations.checked)
     assert soups.trimmed > 0.25 * soups.checked, (soups.trimmed, soups.checked)
+    # Many of them kept an old unanswered message or the form's question before the recent events.
+    assert conversations.with_older > 0.1 * conversations.checked, (conversations.with_older, conversations.checked)
 
 
 def test_readers_see_the_same_in_the_training_stories_chained():
@@ -223,9 +171,9 @@ def test_the_request_to_the_action_server_is_rasas_with_the_windowed_events():
     action = RemoteAction("action_read_turn", None)
     whole = tracker_window.ORIGINAL(action, tracker, DOMAIN)
     windowed = tracker_window.action_call_format(action, tracker, DOMAIN)
-    kept = len(windowed["tracker"]["events"])
-    assert 0 < kept < len(whole["tracker"]["events"]) / 3
-    whole["tracker"]["events"] = whole["tracker"]["events"][-kept:]
+    older, start = tracker_window.window(list(tracker.events), tracker.get_slot("intake_question"))
+    assert 0 < len(windowed["tracker"]["events"]) < len(whole["tracker"]["events"]) / 3
+    whole["tracker"]["events"] = [whole["tracker"]["events"][index] for index in older] + whole["tracker"]["events"][start:]
     assert windowed == whole
     assert len(json.dumps(windowed)) < len(json.dumps(tracker_window.ORIGINAL(action, tracker, DOMAIN)))
 
@@ -234,3 +182,23 @@ def test_a_short_conversation_is_sent_whole():
     rng = random.Random(4)
     tracker = DialogueStateTracker.from_events("window-test", random_conversation(rng, 5), slots=DOMAIN.slots)
     assert tracker_window.tracker_state(tracker) == tracker.current_state(EventVerbosity.ALL)
+
+
+def test_rule_4_on_its_own_a_rating_followed_by_60_lines_in_its_turn():
+    """When the latest user message is followed by 60 lines (an action that said a lot before
+    another runs), the transcript needs nothing before it; the repeated rating still needs the
+    user message before it."""
+    rating = {"name": "feedback_helpful", "confidence": 1.0}
+    events: List[Event] = [ActionExecuted("action_listen"), UserUttered("quanto dura il congedo?", input_channel="rest"),
+                           ActionExecuted("action_answer_topic"), BotUttered("risposta", {"custom": {"topic": "congedi"}}),
+                           ActionExecuted("action_listen"), UserUttered("/feedback_helpful", rating, input_channel="rest"),
+                           ActionExecuted("action_record_feedback"), BotUttered("grazie"),
+                           ActionExecuted("action_listen"),
+                           UserUttered("/feedback_helpful", rating, input_channel="telegram"),
+                           ActionExecuted("action_answer_topic")]
+    events += [BotUttered(f"riga {number}") for number in range(65)]
+    tracker = DialogueStateTracker.from_events("window-test", events, slots=DOMAIN.slots)
+    assert tracker_window.window(list(tracker.events)) == ([], 5)  # the previous rating
+    assert tracker_window._transcript_start(list(tracker.events)) == 9  # the latest one
+    assert readings(tracker_window.tracker_state(tracker))["repeated_rating"] is True
+    Comparison().check(tracker)
