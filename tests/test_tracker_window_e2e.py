@@ -99,7 +99,7 @@ def test_a_ticket_after_70_messages_has_the_whole_trackers_transcript_and_questi
     # The tracker the submitting action got, whole and as sent.
     tracker = DialogueStateTracker.from_events(sender, events[:submitted], slots=DOMAIN.slots)
     sent = tracker_window.windowed_events(tracker)
-    assert len(sent) < submitted / 3, (len(sent), submitted)
+    assert len(sent) < submitted / 2, (len(sent), submitted)
     whole = Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
     with database.session() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.ref == ref)).one()
