@@ -15,11 +15,13 @@ What the actions read from `tracker.events` (audited in actions/ and in the rasa
 run: `Tracker.from_dict`, `FormValidationAction`, the executor), and the rule that keeps each
 reader's result unchanged:
 
-1. `conversation_transcript` (actions/intake.py, the ticket's transcript): the last 60 user or
-   bot events with a text, a pressed button read as its title from the bot events since the
-   previous user text. Rule: the recent events start at the user event with a text that comes
-   before the 60th such line from the end (its own line is the 61st and is cut; the buttons
-   start afresh there).
+1. `conversation_transcript` (actions/intake.py, the ticket's transcript), read only by the
+   actions of TRANSCRIPT_ACTIONS (action_submit_intake, through actions/tickets.py build_intake):
+   the last 60 user or bot events with a text, a pressed button read as its title from the bot
+   events since the previous user text. Rule, in the calls of those actions: the recent events
+   start at the user event with a text that comes before the 60th such line from the end (its
+   own line is the 61st and is cut; the buttons start afresh there). The other calls (two per
+   message) need none of it: long answers made these 60 lines most of what was sent.
 2. `last_unanswered_message` (actions/intake.py; the form's draft question and the ticket): the
    user message before the latest `action_offer_human` whose user message is typed (a text not
    starting with "/"), however old. Rule: that user message and that offer are kept. Any later
@@ -37,14 +39,16 @@ reader's result unchanged:
    the slot events at the end of the list. Rule: the recent events start at the last event that
    is not a slot at the latest.
 
-The recent events start at the earliest of the points of rules 1, 4 and 5; the older events of
-rules 2 and 3 come before them. When they are older than the recent events, the transcript has
-more than 60 lines without them, so their lines are cut. Nothing else reads the events: the
+The recent events start at the earliest of the points of rules 1 (for the actions that read the
+transcript), 4 and 5; the older events of rules 2 and 3 come before them. In a call that reads
+the transcript, when they are older than the recent events, the transcript has more than 60
+lines without them, so their lines are cut. Nothing else reads the events: the
 actions read slots, latest_message, active_loop and sender_id, which come whole. The start of an
 active form is not kept for its own sake: no action reads it (the checks keep their answers in
 slots). rasa_sdk's `applied_events`, `get_last_event_for`, `last_executed_action_has` and
 `events_after_latest_restart` would see only the window; no action of ours calls them. A new
-reader of `tracker.events` needs its own rule here: tests/test_tracker_window.py compares every
+reader of `tracker.events` needs its own rule here, and a new caller of the transcript its action
+in TRANSCRIPT_ACTIONS (a test finds them in actions/): tests/test_tracker_window.py compares every
 reader on the whole and the windowed tracker (long random conversations and event sequences,
 the training stories), tests/test_tracker_window_e2e.py on a real 80-message conversation."""
 from __future__ import annotations
@@ -61,6 +65,8 @@ from desk.text import user_text
 ORIGINAL = RemoteAction._action_call_format
 
 TRANSCRIPT_LINES = 60  # actions/intake.py conversation_transcript's limit
+# The actions whose code calls conversation_transcript (tests/test_tracker_window.py finds them).
+TRANSCRIPT_ACTIONS = frozenset({"action_submit_intake"})
 OFFER_HUMAN = "action_offer_human"
 QUESTION_SLOT = "intake_question"
 USER, BOT, ACTION, SLOT = "user", "bot", "action", "slot"  # the "event" of Event.as_dict
@@ -132,26 +138,29 @@ def _recent_start(events: Sequence[Event]) -> int:
     return min(start, latest_user if bot_before is None else bot_before)
 
 
-def window(events: Sequence[Event], question: Any = None) -> Tuple[List[int], int]:
+def window(events: Sequence[Event], question: Any = None, transcript: bool = True) -> Tuple[List[int], int]:
     """The positions of the older events kept (rules 2 and 3) and of the first recent event
-    (rules 1, 4 and 5); `question` is the intake_question slot."""
-    transcript = _transcript_start(events)
-    start = min(_recent_start(events), 0 if transcript is None else transcript)
+    (rules 1 if `transcript`, 4 and 5); `question` is the intake_question slot."""
+    start = _recent_start(events)
+    if transcript:
+        transcript_start = _transcript_start(events)
+        start = min(start, 0 if transcript_start is None else transcript_start)
     older = sorted({index for index in _offered_message(events) + _question_message(events, question) if index < start})
     return older, start
 
 
-def windowed_events(tracker: DialogueStateTracker) -> List[Event]:
+def windowed_events(tracker: DialogueStateTracker, transcript: bool = True) -> List[Event]:
     events = list(tracker.events)
     slot = tracker.slots.get(QUESTION_SLOT)
-    older, start = window(events, slot.value if slot is not None else None)
+    older, start = window(events, slot.value if slot is not None else None, transcript)
     return [events[index] for index in older] + events[start:]
 
 
-def tracker_state(tracker: DialogueStateTracker) -> Dict[Text, Any]:
-    """`tracker.current_state(EventVerbosity.ALL)` with the windowed events."""
+def tracker_state(tracker: DialogueStateTracker, transcript: bool = True) -> Dict[Text, Any]:
+    """`tracker.current_state(EventVerbosity.ALL)` with the windowed events (for an action that
+    reads the transcript, or not)."""
     state = tracker.current_state(EventVerbosity.NONE)
-    state["events"] = [event.as_dict() for event in windowed_events(tracker)]
+    state["events"] = [event.as_dict() for event in windowed_events(tracker, transcript)]
     return state
 
 
@@ -160,7 +169,7 @@ def action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain
     result = {
         "next_action": self._name,
         "sender_id": tracker.sender_id,
-        "tracker": tracker_state(tracker),
+        "tracker": tracker_state(tracker, self.name() in TRANSCRIPT_ACTIONS),
         "version": rasa.__version__,
     }
     if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
@@ -172,5 +181,5 @@ def install() -> None:
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
 
 
-__all__ = ["ORIGINAL", "TRANSCRIPT_LINES", "action_call_format", "install", "tracker_state", "window",
-           "windowed_events"]
+__all__ = ["ORIGINAL", "TRANSCRIPT_ACTIONS", "TRANSCRIPT_LINES", "action_call_format", "install", "tracker_state",
+           "window", "windowed_events"]

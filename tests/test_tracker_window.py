@@ -10,10 +10,11 @@ the trackers Rasa builds from our stories and rules chained into a long conversa
 end-to-end test (tests/test_tracker_window_e2e.py) does the same on a real conversation."""
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import random
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import (
@@ -120,6 +121,54 @@ def test_the_transcript_limit_is_the_windows():
     assert inspect.signature(conversation_transcript).parameters["limit"].default == tracker_window.TRANSCRIPT_LINES
 
 
+def actions_reading_the_transcript() -> Set[str]:
+    """The names of the actions in actions/ whose code calls conversation_transcript, directly or
+    through functions of ours (by name, across modules), or inherits such code."""
+    modules = [ast.parse(path.read_text(encoding="utf-8")) for path in sorted((PROJECT_ROOT / "actions").glob("*.py"))]
+
+    def called(node: ast.AST) -> Set[str]:
+        return {call.func.id if isinstance(call.func, ast.Name) else call.func.attr
+                for call in ast.walk(node) if isinstance(call, ast.Call)
+                and isinstance(call.func, (ast.Name, ast.Attribute))}
+
+    functions = {node.name: called(node) for module in modules for node in module.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    readers = {"conversation_transcript"}
+    while True:
+        more = {name for name, calls in functions.items() if calls & readers} - readers
+        if not more:
+            break
+        readers |= more
+    classes = [node for module in modules for node in module.body if isinstance(node, ast.ClassDef)]
+    reading = {cls.name for cls in classes if called(cls) & readers}
+    while True:
+        more = {cls.name for cls in classes if any(isinstance(base, ast.Name) and base.id in reading
+                                                   for base in cls.bases)} - reading
+        if not more:
+            break
+        reading |= more
+    names = set()
+    for cls in classes:
+        if cls.name in reading:
+            for node in cls.body:
+                if isinstance(node, ast.FunctionDef) and node.name == "name":
+                    names |= {ret.value.value for ret in ast.walk(node)
+                              if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Constant)}
+    return names
+
+
+def test_the_actions_that_read_the_transcript_get_its_window():
+    assert actions_reading_the_transcript() == tracker_window.TRANSCRIPT_ACTIONS == {"action_submit_intake"}
+    tracker = DialogueStateTracker.from_events("window-test", random_conversation(random.Random(6), 150),
+                                               slots=DOMAIN.slots)
+    sent = {name: tracker_window.action_call_format(RemoteAction(name, None), tracker, DOMAIN)["tracker"]["events"]
+            for name in ("action_submit_intake", "action_answer_topic", "action_read_turn", "validate_intake_form")}
+    assert sent["action_submit_intake"] == tracker_window.tracker_state(tracker, transcript=True)["events"]
+    assert sent["action_answer_topic"] == sent["action_read_turn"] == sent["validate_intake_form"] == \
+        tracker_window.tracker_state(tracker, transcript=False)["events"]
+    assert len(sent["action_answer_topic"]) < len(sent["action_submit_intake"])
+
+
 def test_readers_see_the_same_in_long_random_conversations_and_event_sequences():
     rng = random.Random(10)
     conversations, soups = Comparison(), Comparison()
@@ -168,14 +217,17 @@ def test_readers_see_the_same_in_the_training_stories_chained():
 def test_the_request_to_the_action_server_is_rasas_with_the_windowed_events():
     rng = random.Random(3)
     tracker = DialogueStateTracker.from_events("window-test", random_conversation(rng, 150), slots=DOMAIN.slots)
-    action = RemoteAction("action_read_turn", None)
-    whole = tracker_window.ORIGINAL(action, tracker, DOMAIN)
-    windowed = tracker_window.action_call_format(action, tracker, DOMAIN)
-    older, start = tracker_window.window(list(tracker.events), tracker.get_slot("intake_question"))
-    assert 0 < len(windowed["tracker"]["events"]) < len(whole["tracker"]["events"]) / 3
-    whole["tracker"]["events"] = [whole["tracker"]["events"][index] for index in older] + whole["tracker"]["events"][start:]
-    assert windowed == whole
-    assert len(json.dumps(windowed)) < len(json.dumps(tracker_window.ORIGINAL(action, tracker, DOMAIN)))
+    for name in ("action_read_turn", "action_submit_intake"):
+        action = RemoteAction(name, None)
+        whole = tracker_window.ORIGINAL(action, tracker, DOMAIN)
+        windowed = tracker_window.action_call_format(action, tracker, DOMAIN)
+        older, start = tracker_window.window(list(tracker.events), tracker.get_slot("intake_question"),
+                                             transcript=name == "action_submit_intake")
+        assert 0 < len(windowed["tracker"]["events"]) < len(whole["tracker"]["events"]) / 3
+        events = whole["tracker"]["events"]
+        whole["tracker"]["events"] = [events[index] for index in older] + events[start:]
+        assert windowed == whole
+        assert len(json.dumps(windowed)) < len(json.dumps(tracker_window.ORIGINAL(action, tracker, DOMAIN)))
 
 
 def test_a_short_conversation_is_sent_whole():
@@ -189,13 +241,13 @@ def test_rule_4_on_its_own_a_rating_followed_by_60_lines_in_its_turn():
     another runs), the transcript needs nothing before it; the repeated rating still needs the
     user message before it."""
     rating = {"name": "feedback_helpful", "confidence": 1.0}
-    events: List[Event] = [ActionExecuted("action_listen"), UserUttered("quanto dura il congedo?", input_channel="rest"),
-                           ActionExecuted("action_answer_topic"), BotUttered("risposta", {"custom": {"topic": "congedi"}}),
-                           ActionExecuted("action_listen"), UserUttered("/feedback_helpful", rating, input_channel="rest"),
-                           ActionExecuted("action_record_feedback"), BotUttered("grazie"),
-                           ActionExecuted("action_listen"),
-                           UserUttered("/feedback_helpful", rating, input_channel="telegram"),
-                           ActionExecuted("action_answer_topic")]
+    events: List[Event] = [
+        ActionExecuted("action_listen"), UserUttered("quanto dura il congedo?", input_channel="rest"),
+        ActionExecuted("action_answer_topic"), BotUttered("risposta", {"custom": {"topic": "congedi"}}),
+        ActionExecuted("action_listen"), UserUttered("/feedback_helpful", rating, input_channel="rest"),
+        ActionExecuted("action_record_feedback"), BotUttered("grazie"),
+        ActionExecuted("action_listen"), UserUttered("/feedback_helpful", rating, input_channel="telegram"),
+        ActionExecuted("action_answer_topic")]
     events += [BotUttered(f"riga {number}") for number in range(65)]
     tracker = DialogueStateTracker.from_events("window-test", events, slots=DOMAIN.slots)
     assert tracker_window.window(list(tracker.events)) == ([], 5)  # the previous rating

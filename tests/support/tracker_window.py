@@ -48,18 +48,25 @@ class Comparison:
 
     def check(self, tracker: DialogueStateTracker) -> None:
         whole = tracker.current_state(EventVerbosity.ALL)
-        windowed = tracker_window.tracker_state(tracker)
-        # Every key as Rasa's; the events: a few older ones, then all from the window start.
-        assert {key: value for key, value in windowed.items() if key != "events"} == \
-               {key: value for key, value in whole.items() if key != "events"}
-        slot = tracker.slots.get("intake_question")
-        older, start = tracker_window.window(list(tracker.events), slot.value if slot is not None else None)
-        assert len(older) <= 3 and all(index < start for index in older)
-        assert windowed["events"] == [whole["events"][index] for index in older] + whole["events"][start:]
-        assert readings(windowed) == readings(whole), (len(whole["events"]), older, start)
-        self.checked += 1
-        self.trimmed += len(windowed["events"]) < len(whole["events"])
-        self.with_older += bool(older)
+        expected = readings(whole)
+        for transcript in (True, False):  # a call of an action that reads the transcript, or not
+            windowed = tracker_window.tracker_state(tracker, transcript)
+            # Every key as Rasa's; the events: a few older ones, then all from the window start.
+            assert {key: value for key, value in windowed.items() if key != "events"} == \
+                   {key: value for key, value in whole.items() if key != "events"}
+            slot = tracker.slots.get("intake_question")
+            older, start = tracker_window.window(list(tracker.events), slot.value if slot is not None else None,
+                                                 transcript)
+            assert len(older) <= 3 and all(index < start for index in older)
+            assert windowed["events"] == [whole["events"][index] for index in older] + whole["events"][start:]
+            got = readings(windowed)
+            if not transcript:
+                got["transcript"] = expected["transcript"]  # not read by these actions
+            assert got == expected, (transcript, len(whole["events"]), older, start)
+            if transcript:
+                self.checked += 1
+                self.trimmed += len(windowed["events"]) < len(whole["events"])
+                self.with_older += bool(older)
 
     def replay(self, events: Iterable[Event], every: int = 1) -> None:
         tracker = DialogueStateTracker("window-test", DOMAIN.slots)
