@@ -2,11 +2,15 @@
 
 Reads the kernel's CPU accounting (/proc/<pid>/stat) of the Rasa server and the
 action server around a run of held-out questions sent one at a time, so the
-figure does not depend on what else the machine is doing. This is how we found
+figure depends less on what else the machine is doing than wall time would (on
+the shared 2-core machine the same code still gave 94-137 ms for the Rasa server
+within the same hour: compare two versions side by side). This is how we found
 that Rasa's per-call check of action-server responses against a JSON schema
 took about 30% of the Rasa server's CPU (policies/action_validation.py), and,
 with py-spy on the Rasa server during this run, that Rasa's applied events grew
-quadratically while a form stays active (policies/applied_events.py)."""
+quadratically while a form stays active (policies/applied_events.py) and that the
+two calls to the action server per message, each carrying the whole tracker, took
+a quarter of the message handling (policies/tracker_window.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -65,7 +69,10 @@ def run(messages: int = 150) -> str:
               "answered (actions/checks.py), so the conversation no longer stays inside the form as it did when 449 ms "
               "and 98 ms were measured. Before the tracker's applied events were computed in linear time "
               "(policies/applied_events.py) and event classes were looked up once per name (policies/event_types.py), "
-              "the same command gave 449 ms for the Rasa server (2026-12-01).",
+              "the same command gave 449 ms for the Rasa server (2026-12-01). Before each call to the action server "
+              "carried only the events its actions read instead of the whole tracker (policies/tracker_window.py), the "
+              "same command gave 26-32 ms for the action server and 115-173 ms for the Rasa server (2026-12-01, 7 runs "
+              "on the shared machine, load average 1-7).",
               "", "Before the action-server response check was compiled once (policies/action_validation.py), the "
               "same measurement (150 messages in one conversation) gave 134 ms for the Rasa server and 21 ms for the action server "
               "(2026-11-25, ad hoc run of this method). The cost grows with the length of the conversation: with "

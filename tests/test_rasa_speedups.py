@@ -1,5 +1,5 @@
 """The faster replacements of Rasa methods (policies/applied_events.py, policies/event_types.py)
-give exactly Rasa's results.
+give exactly Rasa's results (the windowed tracker of policies/tracker_window.py: tests/test_tracker_window.py).
 
 Applied events: compared with Rasa's own method on every prefix of: the trackers Rasa builds from this project's
 stories and rules, a form that stays active for many turns (the case that made Rasa quadratic),
@@ -135,7 +135,12 @@ def test_event_classes_are_rasas_and_a_new_event_class_is_seen():
 def test_the_assistant_uses_them():
     import importlib
 
+    from rasa.core.actions.action import RemoteAction
+
+    from policies import tracker_window
+
     importlib.import_module("policies")  # as Rasa does when it loads the model
 
     assert DialogueStateTracker.applied_events is applied_events
     assert Event.resolve_by_type is event_types.resolve_by_type
+    assert RemoteAction._action_call_format is tracker_window.action_call_format
