@@ -7,12 +7,14 @@ a lone surrogate cannot even be encoded as UTF-8. `user_text` cleans a message o
 the way in; `printable` is the weaker rule for text that keeps its own layout."""
 import re
 import unicodedata
+from typing import List
 
 # Kept although they are "format" characters: they join emoji sequences and some scripts.
 _KEPT_FORMAT = frozenset("\u200c\u200d")
 _LINE_SEPARATORS = re.compile("[\u2028\u2029\u0085]")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n[^\S\n]*(?:\n[^\S\n]*){2,}")
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _unwanted(char: str) -> bool:
@@ -49,3 +51,11 @@ def user_text(text: str) -> str:
     text = _HORIZONTAL_SPACE.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def plain_words(text: str) -> List[str]:
+    """The words of a text in lower case without accents, apostrophes, dashes or other punctuation
+    ("Sant'Angelo, Maternità?" -> ["sant", "angelo", "maternita"]), for matching what users type
+    against names and terms."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").lower())
+    return _PLAIN_WORD.findall("".join(char for char in decomposed if not unicodedata.combining(char)))

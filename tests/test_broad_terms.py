@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from desk.services.broad_terms import BroadTerms, plain_words, spread
+from desk.services.broad_terms import BroadTerms, spread
+from desk.text import plain_words
 from desk.services.understanding import Clarify, Thresholds, decide
 from desk.topics import load_broad_terms, load_topics
 

@@ -5,7 +5,6 @@ over loaded tables."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Dict, List, Optional, Tuple
 import yaml
 
 from desk.config import PROJECT_ROOT
+from desk.text import plain_words
 
 COMUNI_FILE = PROJECT_ROOT / "data" / "directory" / "comuni_ats_milano.yml"
 CAP_MUNICIPI_FILE = PROJECT_ROOT / "data" / "directory" / "cap_municipi_milano.yml"
@@ -30,10 +30,8 @@ class Comune:
 
 
 def _fold(text: str) -> str:
-    """Lower case, no accents, apostrophes and dashes as spaces: "Sant'Angelo" ~ "santangelo"."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(char for char in text if not unicodedata.combining(char)).lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    """Lower case, no accents, apostrophes and dashes as spaces: "Sant'Angelo" ~ "sant angelo"."""
+    return " ".join(plain_words(text))
 
 
 @lru_cache(maxsize=4)

@@ -6,19 +6,10 @@ about instead: which of the family's topics is meant (data/understanding/broad_t
 Pure functions; the file is read by desk.topics.load_broad_terms."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def plain_words(text: str) -> List[str]:
-    """The words of a message in lower case without accents or punctuation ("Congedi?" -> ["congedi"])."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").lower())
-    return _WORD.findall("".join(char for char in decomposed if not unicodedata.combining(char)))
-
+from desk.text import plain_words
 
 @dataclass(frozen=True)
 class BroadTerms:
