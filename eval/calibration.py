@@ -98,7 +98,10 @@ def _cached_embedding():
     return embed, save
 
 
-def _folds(folds: int, seed: int, each_fold) -> Dict[str, np.ndarray]:
+Examples = Tuple[List[str], List[str], List[str]]  # texts, intents, files
+
+
+def _folds(examples: Examples, folds: int, seed: int, each_fold) -> Dict[str, np.ndarray]:
     """Train a model per fold (paraphrase groups kept together) and call each_fold(model, test rows,
     texts, labels). Returns texts, intents, files, groups and labels."""
     from sklearn.model_selection import StratifiedGroupKFold
@@ -106,7 +109,7 @@ def _folds(folds: int, seed: int, each_fold) -> Dict[str, np.ndarray]:
     from classifiers import ensemble
     from classifiers.intent_classifier import EnsembleIntentClassifier
 
-    texts, intents, files = training_examples_by_file()
+    texts, intents, files = examples
     settings = EnsembleIntentClassifier.get_default_config()
     embed, save = _cached_embedding()
     plain_embed, ensemble.embed = ensemble.embed, embed  # every fold reuses the sentence embeddings
@@ -129,11 +132,11 @@ def _folds(folds: int, seed: int, each_fold) -> Dict[str, np.ndarray]:
             "groups": groups, "labels": np.array(labels)}
 
 
-def _cache_key(*parts) -> str:
+def _cache_key(examples: Examples, *parts) -> str:
     from classifiers import ensemble
     from classifiers.intent_classifier import EnsembleIntentClassifier
 
-    texts, intents, _ = training_examples_by_file()
+    texts, intents, _ = examples
     settings = EnsembleIntentClassifier.get_default_config()
     return hashlib.sha256(repr((texts, intents, parts, sorted(settings.items()),
                                Path(ensemble.__file__).read_bytes())).encode()).hexdigest()[:16]
@@ -142,7 +145,8 @@ def _cache_key(*parts) -> str:
 def out_of_fold(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
     """Rankings of every training example by a model that never saw it nor its paraphrases.
     Returns texts, intents, groups, labels and probabilities (rows: examples, columns: labels)."""
-    cached = CACHE / f"oof-{_cache_key(folds, seed)}.npz"
+    examples = training_examples_by_file()
+    cached = CACHE / f"oof-{_cache_key(examples, folds, seed)}.npz"
     if cached.exists():
         return dict(np.load(cached, allow_pickle=True))
     rows: Dict[int, np.ndarray] = {}
@@ -153,7 +157,7 @@ def out_of_fold(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
             rows[i] = np.zeros(len(labels))
             rows[i][columns] = row
 
-    result = _folds(folds, seed, each_fold)
+    result = _folds(examples, folds, seed, each_fold)
     result["probabilities"] = np.stack([rows[i] for i in range(len(result["texts"]))])
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(cached, **result)
@@ -166,7 +170,8 @@ def out_of_fold_views(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
     tried without training again (`weighted`)."""
     from classifiers import ensemble
 
-    cached = CACHE / f"views-{_cache_key(folds, seed)}.npz"
+    examples = training_examples_by_file()
+    cached = CACHE / f"views-{_cache_key(examples, folds, seed)}.npz"
     if cached.exists():
         return dict(np.load(cached, allow_pickle=True))
     whole: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
@@ -189,7 +194,7 @@ def out_of_fold_views(folds: int = 5, seed: int = 0) -> Dict[str, np.ndarray]:
             surface, meaning = views([sentence for _, sentence in parts])
             sentences.extend((i, surface[k], meaning[k]) for k, (i, _) in enumerate(parts))
 
-    result = _folds(folds, seed, each_fold)
+    result = _folds(examples, folds, seed, each_fold)
     count = len(result["texts"])
     result.update(surface=np.stack([whole[i][0] for i in range(count)]),
                   meaning=np.stack([whole[i][1] for i in range(count)]),
