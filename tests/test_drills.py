@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import httpx
 import pytest
@@ -358,6 +358,21 @@ DRILL5_CHATS, DRILL5_REPLIES_PER_CHAT, DRILL5_ROUNDS = (30, 4, 3) if FULL else (
 DRILL5_READ_TIMEOUT = 2.0  # generous: a loaded machine must not time out the prompt answers
 
 
+def post_marked_replies(database: Database, ticket, prefix: str, count: int,
+                        value_of: Callable[[Any], Any]) -> Dict[str, Any]:
+    """`count` operator replies on the ticket, each with its own marker ("<prefix>-<n>") in the text
+    so that the drill can count it at the other end: {marker: value_of(session) right after it}."""
+    markers: Dict[str, Any] = {}
+    with database.session() as session:
+        current = ticket_service.find_by_ref(session, ticket.ref)
+        for reply in range(count):
+            marker = f"{prefix}-{reply}"
+            ticket_service.reply(session, current, f"Risposta {reply + 1} ({marker}).", actor="op@drill",
+                                 set_waiting=False)
+            markers[marker] = value_of(session)
+    return markers
+
+
 def plan_bot_api_trouble(fake: FakeTelegram) -> int:
     """One round of trouble on sendMessage, in the order the calls arrive: flood control, server
     errors, a timeout (the message arrives, the answer comes after the gateway gave up), and a slow
@@ -425,13 +440,8 @@ def test_drill_5_bot_api_failures_and_gateway_restarts_deliver_each_reply_once(d
             chat = base_chat + chat_number
             ticket = open_one(drill_database, key=f"drill5-{chat}", conversation=f"telegram-{chat}",
                               reply_address=str(chat), contact="+39 333 0000000", contact_kind="phone")
-            with drill_database.session() as session:
-                current = ticket_service.find_by_ref(session, ticket.ref)
-                for reply in range(DRILL5_REPLIES_PER_CHAT):
-                    marker = f"drill5-{chat}-{reply}"
-                    ticket_service.reply(session, current, f"Risposta {reply + 1} ({marker}).", actor="op@drill",
-                                         set_waiting=False)
-                    markers[marker] = chat
+            markers.update(post_marked_replies(drill_database, ticket, f"drill5-{chat}", DRILL5_REPLIES_PER_CHAT,
+                                               lambda session: chat))
         environment = {
             "DIALOGA_DATABASE_URL": drill_database.url, "DIALOGA_SECRET_KEY": os.environ["DIALOGA_SECRET_KEY"],
             "DIALOGA_RASA_URL": f"http://127.0.0.1:{free_port()}", "DIALOGA_PUBLIC_URL": "http://127.0.0.1:9",
@@ -553,15 +563,10 @@ def test_drill_7_a_worker_killed_while_sending_emails_sends_none_twice(drill_dat
         address = f"drill7.{stamp}.{number}@example.org"
         ticket = open_one(drill_database, key=f"drill7-{stamp}-{number}", conversation=f"drill7-{stamp}-{number}",
                           channel="rest", reply_address=address, contact=address, contact_kind="email")
-        with drill_database.session() as session:
-            current = ticket_service.find_by_ref(session, ticket.ref)
-            for reply in range(DRILL7_REPLIES_PER_TICKET):
-                marker = f"drill7-{stamp}-{number}-{reply}"
-                ticket_service.reply(session, current, f"Risposta {reply + 1} ({marker}).", actor="op@drill",
-                                     set_waiting=False)
-                markers[marker] = session.scalars(
-                    select(OutboundMessage.id).where(OutboundMessage.channel == "email")
-                    .order_by(OutboundMessage.id.desc())).first()
+        markers.update(post_marked_replies(
+            drill_database, ticket, f"drill7-{stamp}-{number}", DRILL7_REPLIES_PER_TICKET,
+            lambda session: session.scalars(select(OutboundMessage.id).where(OutboundMessage.channel == "email")
+                                            .order_by(OutboundMessage.id.desc())).first()))
     total = len(markers)
     handler = RecordingHandler(confirm_delay=DRILL7_CONFIRM_DELAY)
     for _ in range(DRILL7_TROUBLE):
